@@ -1,0 +1,3 @@
+"""communique: a static site generator for joint diplomatic statements."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,138 @@
+"""The pipeline: load → parse each file → cross-check → index → render → write.
+
+`check` is this same pipeline stopped before rendering and writing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import load_site
+from .crosscheck import Assembly, Withheld, assemble
+from .discover import find_statement_files
+from .entities import load_registry
+from .indexes import SiteIndex, build_index
+from .models import Site
+from .problems import ContentError, Problem, UsageError
+from .render import make_environment, render_site, statement_url, theme_assets, theme_dirs
+from .validate import ParsedFile, parse_statement_file
+from .write import unsafe_output, write_site
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the command line asked for."""
+
+    content: Path = Path("content")
+    """The content folder."""
+    output: Path = Path("_site")
+    """Where the site is written."""
+    base_url: str | None = None
+    """Overrides `site.yaml`'s base_url."""
+    drafts: bool = False
+    """Publish drafts and embargoed statements (previews only)."""
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    """The instant embargoes are compared with."""
+    shown: str | None = None
+    """How to name the content folder in messages (defaults to `content` as given)."""
+
+    @property
+    def content_shown(self) -> str:
+        """The content folder as the user typed it."""
+        return self.shown if self.shown is not None else str(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSite:
+    """The site read and checked: what rendering needs, and what was found on the way."""
+
+    site: Site
+    """Configuration."""
+    assembly: Assembly
+    """Published and withheld statements."""
+    index: SiteIndex
+    """The published statements, grouped."""
+    problems: tuple[Problem, ...]
+    """Warnings (errors stop before this exists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build did."""
+
+    checked: CheckedSite
+    """The checked site."""
+    files_written: int
+    """How many files the output holds."""
+
+
+def check_site(options: Options) -> CheckedSite:
+    """Load, parse and cross-check every input; raise `ContentError` listing every error."""
+    site, problems = load_site(options.content, options.content_shown, options.base_url)
+    registry, found = load_registry(options.content, options.content_shown)
+    problems += found
+    sources, found = find_statement_files(options.content, options.content_shown)
+    problems += found
+    if site is None:
+        raise ContentError(problems)
+    files = {source.relative: source.stem for source in sources}
+    url_pattern = site.base_path + statement_url("{id}")
+    parsed: list[ParsedFile] = []
+    for source in sources:
+        result, found = parse_statement_file(source, registry, files, url_pattern)
+        parsed.append(result)
+        problems += found
+    assembly, found = assemble(parsed, site, options.now, options.drafts)
+    problems += found
+    if any(p.is_error for p in problems):
+        raise ContentError(problems)
+    return CheckedSite(site, assembly, build_index(assembly.published), tuple(problems))
+
+
+def build_site(options: Options, project: Path | None = None) -> BuildResult:
+    """Check everything, render every page, then write the site in one swap."""
+    refusal = unsafe_output(options.output, options.content, project or Path.cwd())
+    if refusal:
+        raise UsageError([refusal])
+    checked = check_site(options)
+    dirs = theme_dirs(checked.site, options.content)
+    env = make_environment(checked.site, dirs)
+    output = render_site(checked.index, checked.site, env)
+    assets = list(theme_assets(dirs))
+    with output_lock(options.output):
+        write_site(options.output, output.files, assets)
+    return BuildResult(checked, len(output.files) + len(assets))
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the output so two builds never swap at once."""
+    output = output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output.parent / f".{output.name}.lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ContentError([Problem(str(output), None, None,
+                                        "another build is writing this output folder",
+                                        "output", "wait for it to finish")]) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def withheld_summary(withheld: tuple[Withheld, ...]) -> list[str]:
+    """One line per withheld statement, for `check` and `build --verbose`."""
+    lines = []
+    for item in withheld:
+        when = f" until {item.until.isoformat()}" if item.until else ""
+        lines.append(f"{item.path}: withheld ({item.reason}{when})")
+    return lines

@@ -1,0 +1,141 @@
+"""The command line: parse options, call the pipeline, print problems, set the exit status.
+
+Exit status: 0 success (warnings included), 1 the content has errors, 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .build import Options, build_site, check_site, withheld_summary
+from .dates import parse_instant
+from .problems import ContentError, Problem, UsageError, format_problems
+
+
+def _instant(text: str) -> dt.datetime:
+    value = parse_instant(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 date and time with an offset or Z, such as "
+            f"2024-06-04T12:00:00Z; found {text!r}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=Path("content"),
+                        help="the content folder (default: content)")
+    parser.add_argument("--drafts", action="store_true",
+                        help="include drafts and embargoed statements (previews only)")
+    parser.add_argument("--now", type=_instant, default=None,
+                        help="the instant embargoes are compared with (default: now)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="communique",
+                                     description="Build a static site of joint statements.")
+    parser.add_argument("--version", action="version", version=f"communique {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site")
+    _common(build)
+    build.add_argument("--output", type=Path, default=Path("_site"),
+                       help="where to write the site (default: _site)")
+    build.add_argument("--base-url", help="absolute URL of the site's root (overrides site.yaml)")
+    build.add_argument("--clean", action="store_true", help="ignore any build cache")
+    build.add_argument("--no-search", action="store_true", help="skip the search index")
+    verbosity = build.add_mutually_exclusive_group()
+    verbosity.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    verbosity.add_argument("--verbose", "-v", action="store_true", help="print more detail")
+
+    check = commands.add_parser("check", help="check the content without writing anything")
+    _common(check)
+    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+                       help="how to print problems (default: text)")
+
+    new = commands.add_parser("new", help="create a new draft statement")
+    new.add_argument("title", help="the statement's title")
+    new.add_argument("--content", type=Path, default=Path("content"))
+    new.add_argument("--id", dest="statement_id", help="the id (default: from the title)")
+    new.add_argument("--date", help="YYYY-MM-DD, YYYY-MM or YYYY (default: today)")
+    new.add_argument("--type", dest="statement_type", help="the statement type")
+    new.add_argument("--issuers", help="comma-separated countries or organisations")
+    new.add_argument("--meeting", help="the meeting (series) name")
+    new.add_argument("--host", help="the meeting's host")
+
+    serve = commands.add_parser("serve", help="build and serve the site on 127.0.0.1")
+    _common(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = make_parser().parse_args(argv)
+    if args.command == "new":
+        from .new import create_statement
+
+        return create_statement(args)
+    options = Options(content=args.content, drafts=args.drafts,
+                      now=args.now or dt.datetime.now(dt.UTC),
+                      output=getattr(args, "output", Path("_site")),
+                      base_url=getattr(args, "base_url", None))
+    if args.command == "check":
+        return run_check(options, args.format)
+    if args.command == "serve":
+        from .serve import serve
+
+        return serve(options, args.port)
+    return run_build(options, quiet=args.quiet, verbose=args.verbose)
+
+
+def run_check(options: Options, fmt: str) -> int:
+    """`communique check`."""
+    try:
+        checked = check_site(options)
+    except ContentError as error:
+        _print_problems(error.problems, fmt, sys.stdout)
+        return 1
+    _print_problems(list(checked.problems), fmt, sys.stdout)
+    if fmt == "text":
+        for line in withheld_summary(checked.assembly.withheld):
+            print(line)
+        print(f"{len(checked.assembly.published)} statement(s) ready to publish, "
+              f"{len(checked.assembly.withheld)} withheld, {len(checked.problems)} warning(s)")
+    return 0
+
+
+def run_build(options: Options, *, quiet: bool, verbose: bool) -> int:
+    """`communique build`."""
+    started = time.perf_counter()
+    try:
+        result = build_site(options)
+    except UsageError as error:
+        _print_problems(error.problems, "text", sys.stderr)
+        return 2
+    except ContentError as error:
+        _print_problems(error.problems, "text", sys.stderr)
+        print(f"build failed; {options.output} was left as it was", file=sys.stderr)
+        return 1
+    _print_problems(list(result.checked.problems), "text", sys.stderr)
+    if verbose:
+        for line in withheld_summary(result.checked.assembly.withheld):
+            print(line, file=sys.stderr)
+    if not quiet:
+        elapsed = time.perf_counter() - started
+        print(f"built {len(result.checked.assembly.published)} statement(s), "
+              f"{result.files_written} files in {options.output} ({elapsed:.2f} s)",
+              file=sys.stderr)
+    return 0
+
+
+def _print_problems(problems: list[Problem], fmt: str, stream: object) -> None:
+    text = format_problems(problems, fmt)
+    if text or fmt == "json":
+        print(text, file=stream)  # type: ignore[call-overload]

@@ -1,0 +1,186 @@
+"""Check the statements against each other and assemble the final models.
+
+Ids must be unique, translations must name an original, required fields are checked once a
+translation has inherited its original's, and withheld statements (drafts, embargoes) are set
+apart so that nothing of them reaches the output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .dates import PartialDate
+from .models import Site, Statement
+from .problems import Problem, Severity, did_you_mean
+from .validate import REQUIRED, ParsedFile
+
+INHERITED = ("date", "type", "issuers", "meeting", "participants", "observers", "people",
+             "topics", "source", "embargo", "draft", "corrections")
+"""Fields a translation takes from its original unless it gives them itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """A statement kept out of the output, and why."""
+
+    id: str
+    """Its id."""
+    path: str
+    """Its file."""
+    reason: str
+    """"draft", "embargo" or "translation of a withheld statement"."""
+    until: dt.datetime | None = None
+    """When its embargo lifts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Assembly:
+    """The statements of the site, split into published and withheld."""
+
+    published: tuple[Statement, ...]
+    """What the build publishes, in file order."""
+    withheld: tuple[Withheld, ...]
+    """What it keeps back."""
+
+
+def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime,
+             drafts: bool) -> tuple[Assembly, list[Problem]]:
+    """Cross-check the parsed files and build the statements."""
+    problems: list[Problem] = []
+    by_id: dict[str, ParsedFile] = {}
+    for file in parsed:
+        if file.id in by_id:
+            problems.append(Problem(file.source.path, None, None,
+                                    f"duplicate id '{file.id}': "
+                                    f"{by_id[file.id].source.path} has the same file name", "id",
+                                    "ids are file names and must be unique across all folders"))
+        else:
+            by_id[file.id] = file
+    statements: dict[str, Statement] = {}
+    for file in by_id.values():
+        values, found = _merged_values(file, by_id)
+        problems += found
+        if file.invalid or any(p.is_error for p in found):
+            continue
+        statements[file.id] = _statement(file, values, site, now)
+    published, withheld = _split_withheld(statements, by_id, now, drafts)
+    problems += _check_links(published, withheld, by_id)
+    return Assembly(tuple(published), tuple(withheld)), problems
+
+
+def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict[str, Any],
+                                                                           list[Problem]]:
+    values = dict(file.values)
+    problems: list[Problem] = []
+    severity: Severity = "warning" if file.is_draft else "error"
+    original_id = values.get("translation_of")
+    if original_id is not None:
+        node = file.nodes["translation_of"]
+        original = by_id.get(original_id)
+        if original is None:
+            problems.append(Problem(file.source.path, node.line, node.column,
+                                    f"'translation_of' names no statement: no statement has the "
+                                    f"id '{original_id}'", "translation_of",
+                                    did_you_mean(original_id, by_id)))
+        elif "translation_of" in original.values:
+            problems.append(Problem(file.source.path, node.line, node.column,
+                                    f"'translation_of' names '{original_id}', which is itself a "
+                                    "translation", "translation_of",
+                                    f"name the original: "
+                                    f"'{original.values['translation_of']}'"))
+        else:
+            for key in INHERITED:
+                if key not in values and key in original.values:
+                    values[key] = original.values[key]
+            if "lang" not in file.values:
+                problems.append(Problem(file.source.path, None, None,
+                                        "a translation needs 'lang', the language it is in", "lang",
+                                        severity=severity))
+    for key in REQUIRED:
+        if key not in values and key not in file.nodes:
+            problems.append(Problem(file.source.path, None, None,
+                                    f"missing required field '{key}'", key,
+                                    _REQUIRED_HINTS[key], severity))
+    if file.body is None and not file.invalid:
+        problems.append(Problem(file.source.path, file.body_line, None,
+                                "the statement has no text after the front matter", "body",
+                                "write the statement's text below the closing '---'", severity))
+    return values, problems
+
+
+_REQUIRED_HINTS = {
+    "title": "add 'title:' with the statement's title",
+    "date": "add 'date:' as YYYY-MM-DD, YYYY-MM or YYYY",
+    "issuers": "add 'issuers:' with who released the text, such as [US, IT]",
+}
+
+
+def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime) -> Statement:
+    """The model; a draft's missing fields get stand-ins so that it can be previewed."""
+    body = file.body
+    date = values.get("date") or PartialDate(now.year, now.month, now.day)
+    meeting = values.get("meeting")
+    if meeting is not None and meeting.start is None:
+        meeting = replace(meeting, start=date)
+    return Statement(
+        id=file.id,
+        path=file.source.path,
+        title=values.get("title", file.id),
+        date=date,
+        type=values.get("type", "statement"),
+        issuers=values.get("issuers", ()),
+        body_html=body.html if body else "",
+        lang=values.get("lang", site.language),
+        meeting=meeting,
+        participants=values.get("participants", ()),
+        observers=values.get("observers", ()),
+        people=values.get("people", ()),
+        topics=values.get("topics", ()),
+        summary=values.get("summary"),
+        release_note=values.get("release_note"),
+        source=values.get("source"),
+        translation_of=values.get("translation_of"),
+        draft=values.get("draft", False),
+        embargo=values.get("embargo"),
+        corrections=values.get("corrections", ()),
+        links_to=body.links_to if body else (),
+        text=body.text if body else "",
+    )
+
+
+def _split_withheld(statements: dict[str, Statement], by_id: dict[str, ParsedFile],
+                    now: dt.datetime, drafts: bool) -> tuple[list[Statement], list[Withheld]]:
+    reasons: dict[str, Withheld] = {}
+    for statement in statements.values():
+        if statement.draft and not drafts:
+            reasons[statement.id] = Withheld(statement.id, statement.path, "draft")
+        elif statement.embargo is not None and statement.embargo > now and not drafts:
+            reasons[statement.id] = Withheld(statement.id, statement.path, "embargo",
+                                             statement.embargo)
+    for statement in statements.values():
+        original = statement.translation_of
+        if original and statement.id not in reasons and (
+            original in reasons or original not in statements
+        ):
+            reasons[statement.id] = Withheld(statement.id, statement.path,
+                                             "translation of a withheld statement")
+    # Files with errors are not in `statements`; they are withheld as well.
+    published = [s for s in statements.values() if s.id not in reasons]
+    return published, sorted(reasons.values(), key=lambda w: w.path)
+
+
+def _check_links(published: list[Statement], withheld: list[Withheld],
+                 by_id: dict[str, ParsedFile]) -> list[Problem]:
+    hidden = {w.id: w.reason for w in withheld}
+    problems = []
+    for statement in published:
+        for target in statement.links_to:
+            if target in hidden:
+                problems.append(Problem(
+                    statement.path, by_id[statement.id].body_line, None,
+                    f"the text links to '{target}', which is not published ({hidden[target]})",
+                    "body", "remove the link until that statement is published",
+                ))
+    return problems

@@ -1,0 +1,239 @@
+"""Split a statement file into front matter and body, and read the YAML safely.
+
+The YAML is read from the parser's event stream (libyaml's C parser where present), never
+constructed into Python objects by PyYAML: tags, anchors and aliases are refused at the first
+event that carries one, so an alias bomb costs nothing; duplicate keys are errors; and every
+scalar stays the text the editor wrote, with its line and column, for the validator to read with
+YAML 1.2 rules (`NO` is Norway, not false).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import yaml
+
+from .problems import Problem
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+"""Front matter larger than this is refused: a statement's metadata is a few hundred bytes."""
+MAX_DEPTH = 8
+"""Deepest nesting of mappings and sequences accepted in front matter."""
+FENCE = "---"
+
+NodeKind = Literal["scalar", "sequence", "mapping"]
+
+
+@dataclass(slots=True)
+class Node:
+    """One YAML value with its place in the file (1-based line and column)."""
+
+    kind: NodeKind
+    """scalar, sequence or mapping."""
+    line: int
+    """Line of the value in the statement file."""
+    column: int
+    """Column of the value in the statement file."""
+    text: str = ""
+    """A scalar's text as written (empty for collections)."""
+    plain: bool = True
+    """True for an unquoted scalar: only plain scalars can be null or booleans."""
+    items: list[Node] = field(default_factory=list)
+    """A sequence's items."""
+    entries: dict[str, tuple[Node, Node]] = field(default_factory=dict)
+    """A mapping's entries: key text to (key node, value node), in file order."""
+
+    @property
+    def is_null(self) -> bool:
+        """True for `~`, `null` or an empty plain scalar (YAML 1.2 core schema)."""
+        return self.kind == "scalar" and self.plain and self.text in ("", "~", "null", "Null", "NULL")
+
+    def describe(self) -> str:
+        """How the value reads in a message: `'May 14, 2024'`, `a list`, `nothing`."""
+        if self.kind == "sequence":
+            return "a list"
+        if self.kind == "mapping":
+            return "a mapping"
+        if self.is_null:
+            return "nothing"
+        return repr(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitFile:
+    """A statement file cut into its parts."""
+
+    front_matter: str
+    """The YAML between the fences."""
+    body: str
+    """The Markdown after the closing fence."""
+    body_line: int
+    """File line on which the body starts."""
+
+
+def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
+    """Decode UTF-8 (a byte-order mark is dropped, CRLF becomes LF) or report where it fails."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, [
+            Problem(
+                path, line, column,
+                f"the file is not UTF-8: byte 0x{bad} cannot be decoded",
+                hint="save the file as UTF-8",
+            )
+        ]
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [Problem(path, line, None, "the file contains a NUL byte",
+                              hint="a statement is plain text; remove the binary content")]
+    return text, []
+
+
+def split_front_matter(path: str, text: str) -> tuple[SplitFile | None, list[Problem]]:
+    """Cut `text` at its `---` fences."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        return None, [Problem(
+            path, 1, 1,
+            "missing front matter: expected the first line to be '---', found "
+            + (repr(lines[0][:40]) if lines and lines[0] else "an empty line"),
+            hint="start the file with '---', the YAML fields, then '---' and the text",
+        )]
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == FENCE:
+            front = "\n".join(lines[1 : number - 1])
+            if len(front.encode()) > MAX_FRONT_MATTER_BYTES:
+                return None, [Problem(
+                    path, 1, 1,
+                    f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KiB",
+                    hint="front matter holds metadata only; the text goes after the closing '---'",
+                )]
+            return SplitFile(front, "\n".join(lines[number:]), number + 1), []
+    return None, [Problem(
+        path, 1, 1,
+        "unclosed front matter: the '---' on line 1 has no closing '---' line",
+        hint="end the front matter with a line holding only '---'",
+    )]
+
+
+def parse_yaml(path: str, source: str, first_line: int = 2) -> tuple[Node | None, list[Problem]]:
+    """Parse front matter into a `Node` tree, refusing what the format does not allow."""
+    builder = _TreeBuilder(path, first_line)
+    try:
+        for event in yaml.parse(source, Loader=_Loader):
+            if not builder.feed(event):
+                break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + mark.line if mark else first_line
+        column = mark.column + 1 if mark else None
+        what = (exc.problem or "malformed YAML").strip()
+        context = f" {exc.context.strip()}" if exc.context else ""
+        return None, [Problem(path, line, column, f"invalid YAML: {what}{context}",
+                              hint="check the indentation and quoting around this line")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(path, first_line, None, f"invalid YAML: {exc}")]
+    if builder.problems:
+        return None, builder.problems
+    root = builder.root
+    if root is None:
+        return Node("mapping", first_line, 1), []
+    if root.kind != "mapping":
+        return None, [Problem(path, root.line, root.column,
+                              f"front matter must be a mapping of fields, found {root.describe()}",
+                              hint="write one 'field: value' per line")]
+    return root, []
+
+
+class _TreeBuilder:
+    """Turns parser events into `Node`s; stops at the first refused construct."""
+
+    def __init__(self, path: str, first_line: int) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.root: Node | None = None
+        self.stack: list[tuple[Node, Node | None]] = []  # (collection, pending key)
+        self.problems: list[Problem] = []
+        self.documents = 0
+
+    def _refuse(self, event: yaml.Event, message: str, hint: str) -> bool:
+        line, column = self._place(event)
+        self.problems.append(Problem(self.path, line, column, message, hint=hint))
+        return False
+
+    def _place(self, event: yaml.Event) -> tuple[int, int]:
+        mark = event.start_mark
+        if mark is None:  # pragma: no cover - the parser always marks events
+            return self.first_line, 1
+        return self.first_line + mark.line, mark.column + 1
+
+    def feed(self, event: yaml.Event) -> bool:
+        """Take one event; False once the tree is refused."""
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                return self._refuse(event, "front matter holds more than one YAML document",
+                                    "keep one block of fields between the '---' lines")
+            return True
+        if isinstance(event, yaml.AliasEvent):
+            return self._refuse(event, f"YAML aliases are not allowed (found '*{event.anchor}')",
+                                "write the value out in full")
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            return self._refuse(event, f"YAML anchors are not allowed (found '&{event.anchor}')",
+                                "write the value out in full")
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag:
+            return self._refuse(event, f"YAML tags are not allowed (found '{event.tag}')",
+                                "front matter is plain data; remove the tag")
+        if isinstance(event, yaml.ScalarEvent):
+            line, column = self._place(event)
+            return self._add(Node("scalar", line, column, text=event.value,
+                                  plain=not event.style), event)
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            if len(self.stack) >= MAX_DEPTH:
+                return self._refuse(event, f"front matter is nested deeper than {MAX_DEPTH} levels",
+                                    "flatten the structure")
+            line, column = self._place(event)
+            kind: NodeKind = "sequence" if isinstance(event, yaml.SequenceStartEvent) else "mapping"
+            node = Node(kind, line, column)
+            if not self._add(node, event):
+                return False
+            self.stack.append((node, None))
+            return True
+        if isinstance(event, yaml.CollectionEndEvent):
+            self.stack.pop()
+        return True
+
+    def _add(self, node: Node, event: yaml.Event) -> bool:
+        if not self.stack:
+            self.root = node
+            return True
+        parent, key = self.stack[-1]
+        if parent.kind == "sequence":
+            parent.items.append(node)
+            return True
+        if key is None:
+            if node.kind != "scalar":
+                return self._refuse(event, f"a field name must be text, found {node.describe()}",
+                                    "write 'name: value'")
+            if node.text in parent.entries:
+                first = parent.entries[node.text][0]
+                return self._refuse(
+                    event, f"duplicate key '{node.text}' (first given on line {first.line})",
+                    "give each field once; YAML would silently keep only the last",
+                )
+            self.stack[-1] = (parent, node)
+            return True
+        parent.entries[key.text] = (key, node)
+        self.stack[-1] = (parent, None)
+        return True

@@ -1,0 +1,128 @@
+"""Statement bodies: CommonMark with tables and footnotes, raw HTML shown as text.
+
+Only http, https, mailto and relative links survive; a link to another statement's `.md` file
+becomes a link to that statement's page, and a link to a file that does not exist is a problem.
+Body headings move one level down so that the page's only `<h1>` is the title.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .problems import Problem
+
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A body turned into HTML, with what the site needs to know about it."""
+
+    html: str
+    """The HTML of the body."""
+    text: str
+    """Its plain text (for feeds, search and meta descriptions)."""
+    links_to: tuple[str, ...]
+    """Ids of the statements it links to."""
+
+
+def is_safe_url(url: str) -> bool:
+    """True for http, https, mailto and scheme-less (relative) URLs."""
+    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f")
+    match = _SCHEME.match(cleaned)
+    return match is None or match.group(1).lower() in _SAFE_SCHEMES
+
+
+def _shift_heading(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any,
+                   env: Any) -> str:
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + 1, 6)
+    token.tag = f"h{level}"
+    return self.renderToken(tokens, idx, options, env)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.enable("table")
+    md.use(footnote_plugin)
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
+    md.add_render_rule("heading_open", _shift_heading)
+    md.add_render_rule("heading_close", _shift_heading)
+    return md
+
+
+def render_body(
+    path: str,
+    body: str,
+    first_line: int,
+    source_dir: str,
+    statement_files: Mapping[str, str],
+    statement_url: str,
+) -> tuple[RenderedBody, list[Problem]]:
+    """Render `body` (which starts on file line `first_line`).
+
+    `source_dir` is the folder of the file, relative to the content folder, and
+    `statement_files` maps each statement file's path (relative to the content folder, with `/`)
+    to its id; `statement_url` is the URL pattern of a statement page with `{id}` in it.
+    """
+    md = _parser()
+    tokens = md.parse(body)
+    problems: list[Problem] = []
+    linked: list[str] = []
+    text_parts: list[str] = []
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        line = first_line + (block.map[0] if block.map else 0)
+        for token in block.children:
+            if token.type in ("text", "code_inline"):
+                text_parts.append(token.content)
+            elif token.type in ("softbreak", "hardbreak"):
+                text_parts.append(" ")
+            elif token.type == "link_open":
+                href = str(token.attrs.get("href", ""))
+                target = _statement_target(href, source_dir)
+                if target is None:
+                    continue
+                file, fragment = target
+                if file not in statement_files:
+                    problems.append(Problem(
+                        path, line, None,
+                        f"link to a statement file that does not exist: '{href}'",
+                        field="body",
+                        hint="link to another statement by its file name, such as "
+                             "'2016-02-02-small-group-rome.md'",
+                    ))
+                    continue
+                target_id = statement_files[file]
+                linked.append(target_id)
+                token.attrs["href"] = statement_url.format(id=target_id) + fragment
+        text_parts.append("\n")
+    html = md.renderer.render(tokens, md.options, {})
+    text = re.sub(r"[ \t]+", " ", "".join(text_parts)).strip()
+    return RenderedBody(html, text, tuple(dict.fromkeys(linked))), problems
+
+
+def _statement_target(href: str, source_dir: str) -> tuple[str, str] | None:
+    """(file relative to the content folder, `#fragment`) when `href` names a `.md` file."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        return None
+    path = unquote(parts.path)
+    joined = posixpath.normpath(posixpath.join(source_dir, path.lstrip("/")) if not
+                                path.startswith("/") else path.lstrip("/"))
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return joined, fragment

@@ -1,0 +1,174 @@
+"""The validated models every later stage works on: site, entity, person, meeting, statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .dates import PartialDate
+
+EntityKind = Literal["country", "organisation"]
+
+STATEMENT_TYPES: dict[str, str] = {
+    "joint-statement": "Joint statement",
+    "joint-communique": "Joint communiqué",
+    "declaration": "Declaration",
+    "chairs-statement": "Chair’s statement",
+    "readout": "Readout",
+    "statement": "Statement",
+}
+"""Each statement type and how it is labelled on pages."""
+
+RTL_LANGUAGES = frozenset({"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd",
+                           "ur", "yi"})
+"""Primary language subtags written right to left."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A country or an international organisation that issues, hosts or attends."""
+
+    id: str
+    """ISO 3166-1 alpha-2 code for a country (`IT`, or a site's own such as `XK`); the
+    lowercase id of an organisation (`european-union`)."""
+    kind: EntityKind
+    """country or organisation."""
+    name: str
+    """The short display name people use: "Italy", "South Korea", "European Union"."""
+    slug: str
+    """URL segment derived from the name: `italy`, `cote-d-ivoire`."""
+    alpha3: str | None = None
+    """ISO 3166-1 alpha-3 code, for countries that have one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone named in a statement's metadata."""
+
+    name: str
+    """Full name as it should be printed."""
+    role: str | None = None
+    """Office held at the time: "Deputy Foreign Minister"."""
+    country: Entity | None = None
+    """The country or organisation the person represented."""
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """The meeting (or series of meetings) a statement comes from."""
+
+    name: str
+    """Name of the series: "Small Group of the Global Coalition to Defeat Daesh/ISIS"."""
+    slug: str
+    """URL segment of the series page."""
+    location: str | None = None
+    """City, or "virtual"."""
+    hosts: tuple[Entity, ...] = ()
+    """Who hosted or chaired: the principal host first, then co-hosts."""
+    start: PartialDate | None = None
+    """When the meeting began (the statement's date unless given)."""
+    end: PartialDate | None = None
+    """Last day of a meeting of several days, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One dated entry of a statement's change history."""
+
+    date: PartialDate
+    """When the change was made."""
+    note: str
+    """What changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One published (or withheld) statement, translations resolved."""
+
+    id: str
+    """The file's stem and the permalink segment: `/statements/<id>/`."""
+    path: str
+    """Source file, as reported in problems."""
+    title: str
+    """The statement's title."""
+    date: PartialDate
+    """When it was issued, with its precision."""
+    type: str
+    """One of STATEMENT_TYPES."""
+    issuers: tuple[Entity, ...]
+    """Who released the text."""
+    body_html: str
+    """The rendered Markdown body (the only HTML taken from content)."""
+    lang: str
+    """BCP 47 language of the text."""
+    meeting: Meeting | None = None
+    """The meeting the statement comes from."""
+    participants: tuple[Entity, ...] = ()
+    """Who took part."""
+    observers: tuple[Entity, ...] = ()
+    """Who attended as observers."""
+    people: tuple[Person, ...] = ()
+    """People named in the metadata."""
+    topics: tuple[str, ...] = ()
+    """Free tags."""
+    summary: str | None = None
+    """One or two sentences for lists, feeds and meta descriptions."""
+    release_note: str | None = None
+    """The publisher's note, shown apart from the text."""
+    source: str | None = None
+    """Where the text was first published (http or https URL)."""
+    translation_of: str | None = None
+    """The id of the original when this is a translation."""
+    draft: bool = False
+    """Drafts are published only with --drafts."""
+    embargo: dt.datetime | None = None
+    """Not published before this instant."""
+    corrections: tuple[Correction, ...] = ()
+    """Dated change history, oldest first."""
+    links_to: tuple[str, ...] = ()
+    """Ids of the statements its body links to."""
+    text: str = field(default="", repr=False)
+    """The plain text of the body, for feeds and search."""
+
+    @property
+    def direction(self) -> str:
+        """`rtl` for right-to-left languages, else `ltr`."""
+        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+    @property
+    def type_label(self) -> str:
+        """The type as shown on pages."""
+        return STATEMENT_TYPES.get(self.type, self.type)
+
+    @property
+    def updated(self) -> PartialDate | None:
+        """Date of the latest correction, if any."""
+        return max((c.date for c in self.corrections), default=None)
+
+    def sort_key(self) -> tuple[dt.date, str]:
+        """Lists sort newest first by the period's start, then by id: negate in callers."""
+        return (self.date.start, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The site's configuration, from `site.yaml` and the command line."""
+
+    title: str
+    """Shown in every page's header and `<title>`."""
+    base_url: str
+    """Absolute URL of the site's root, ending in `/`."""
+    language: str = "en"
+    """Default language of statements and of the interface."""
+    description: str = ""
+    """What the archive is; used on the home page and in the feed."""
+    theme_dir: str | None = None
+    """Folder of template and asset overrides, relative to the content folder."""
+
+    @property
+    def base_path(self) -> str:
+        """The URL path of the site's root: `/` or `/statements/`."""
+        rest = self.base_url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else "/"
