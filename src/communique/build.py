@@ -112,11 +112,10 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
 
 @contextmanager
 def output_lock(output: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside the output so two builds never swap at once."""
+    """Lock the output's parent folder so two builds never swap at once (no lock file left)."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = output.parent / f".{output.name}.lock"
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(output.parent, os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -51,7 +51,7 @@ class Registry:
     def suggest(self, text: str) -> str | None:
         """A "did you mean" hint with the display names closest to `text`."""
         display = {name: self.by_id[eid].name for name, eid in self.names.items()}
-        hint = did_you_mean(text.casefold(), display, cutoff=0.7)
+        hint = did_you_mean(text.casefold(), display, cutoff=0.7, n=3)
         if hint is None:
             return None
         close = [display[name] for name in _quoted(hint)]

@@ -103,9 +103,9 @@ def format_problems(problems: Sequence[Problem], fmt: str) -> str:
     return "\n".join(p.format_text() for p in ordered)
 
 
-def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str | None:
-    """A "did you mean …?" hint naming the closest choices, or None."""
-    matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=cutoff)
+def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6, n: int = 1) -> str | None:
+    """A "did you mean …?" hint naming the closest choice (or `n` choices), or None."""
+    matches = difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
     if not matches:
         return None
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"

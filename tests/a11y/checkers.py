@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import Page
@@ -122,23 +122,25 @@ def _vnu_problem(message: dict[str, Any]) -> dict[str, Any]:
 # --- Static HTTP server -----------------------------------------------------
 
 
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+}
+
+
 class _SiteRequestHandler(SimpleHTTPRequestHandler):
     """Serves a built site under a path prefix, as a static host would."""
-
-    extensions_map: ClassVar[dict[str, str]] = {
-        ".html": "text/html; charset=utf-8",
-        ".css": "text/css; charset=utf-8",
-        ".js": "text/javascript; charset=utf-8",
-        ".json": "application/json",
-        ".xml": "application/xml",
-        ".svg": "image/svg+xml",
-        ".txt": "text/plain; charset=utf-8",
-        ".webmanifest": "application/manifest+json",
-    }
 
     def __init__(self, *args: Any, directory: str, base_path: str, **kwargs: Any) -> None:
         self.base_path = base_path
         self.not_found_page = Path(directory) / "404.html"
+        self.extensions_map = {**self.extensions_map, **_CONTENT_TYPES}
         super().__init__(*args, directory=directory, **kwargs)
 
     def send_head(self) -> Any:
@@ -151,7 +153,7 @@ class _SiteRequestHandler(SimpleHTTPRequestHandler):
         local = urlsplit(path).path[len(self.base_path) - 1 :]
         return super().translate_path(local)
 
-    def list_directory(self, path: Any) -> None:  # noqa: ARG002 - base class signature
+    def list_directory(self, path: Any) -> None:
         # Static hosts answer a directory without index.html with 404, not a listing.
         self.send_error(HTTPStatus.NOT_FOUND)
 
@@ -167,7 +169,7 @@ class _SiteRequestHandler(SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class name
+    def log_message(self, message_format: str, *args: Any) -> None:
         """Stay quiet: test output should show failures, not requests."""
 
 
@@ -310,7 +312,8 @@ def skip_link_problems(page: Page) -> list[str]:
     if not page.evaluate("window.__a11yProbes.focusInsideMain()"):
         landed = page.evaluate("window.__a11yProbes.describe(document.activeElement)")
         problems.append(
-            f'after activating the skip link focus is on {landed}, not in <main> (give the target tabindex="-1")'
+            f"after activating the skip link focus is on {landed}, not in <main>"
+            ' (give the target tabindex="-1")'
         )
     return problems
 
@@ -342,7 +345,9 @@ def focus_indicator_problems(page: Page) -> list[str]:
     snapshots = tab_through(page, min(len(expected) + 20, MAX_TAB_PRESSES))
     resting: dict[str, str] = page.evaluate("window.__a11yProbes.restingSignatures()")
     reached = {snapshot["index"] for snapshot in snapshots}
-    problems = [f"{name} cannot be reached with Tab" for index, name in enumerate(expected) if index not in reached]
+    problems = [
+        f"{name} cannot be reached with Tab" for index, name in enumerate(expected) if index not in reached
+    ]
     for snapshot in snapshots:
         if snapshot["obscured"]:
             problems.append(f"{snapshot['description']} is focused but {snapshot['obscured']}")
@@ -397,4 +402,27 @@ def print_problems(page: Page) -> list[str]:
         problems: list[str] = page.evaluate("window.__a11yProbes.printProblems()")
     finally:
         page.emulate_media(media="null")
+    return problems
+
+
+def broken_page_resources(page: Page) -> list[str]:
+    """Fetch every same-origin link, style sheet, script and image of the loaded page; report failures.
+
+    Meant for the 404 page loaded at a deep, missing path, where a static host
+    serves it: relative URLs that work at the site root break there.
+    """
+    urls: list[str] = page.evaluate(
+        """() => [...new Set(
+          [...document.querySelectorAll("a[href], link[href], script[src], img[src]")]
+            .map((el) => new URL(el.href || el.src, document.baseURI))
+            .filter((url) => url.origin === location.origin)
+            .map((url) => url.href.split("#")[0])
+        )]"""
+    )
+    problems = []
+    for url in urls:
+        response = page.request.get(url, max_redirects=5)
+        if not response.ok:
+            problems.append(f"{urlsplit(url).path} answers {response.status}")
+        response.dispose()
     return problems

@@ -33,7 +33,8 @@ GOOD_PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Joint statement on maritime security</title>
 <style>
-body { margin: 0 auto; max-width: 40em; padding: 0 1em; font: 1rem/1.5 sans-serif; color: #1a1a1a; background: #fff; }
+body { margin: 0 auto; max-width: 40em; padding: 0 1em; font: 1rem/1.5 sans-serif; }
+body { color: #1a1a1a; background: #fff; }
 a { color: #0b4f8a; }
 a:focus-visible, button:focus-visible { outline: 3px solid #8a3b0b; outline-offset: 2px; }
 .skip { position: absolute; left: 0; top: -10em; padding: 0.5em; background: #fff; }
@@ -48,7 +49,9 @@ main:focus { outline: none; }
 <a class="skip" href="#main">Skip to main content</a>
 <header>
 <p>Joint Statements</p>
-<nav aria-label="Site"><ul><li><a href="index.html">Home</a></li><li><a href="about.html">About</a></li></ul></nav>
+<nav aria-label="Site">
+<ul><li><a href="index.html">Home</a></li><li><a href="about.html">About</a></li></ul>
+</nav>
 </header>
 <main id="main" tabindex="-1">
 <h1>Joint statement on maritime security</h1>
@@ -122,7 +125,9 @@ def test_good_page_passes_axe(site: LocalSite, page: Page) -> None:
 
 
 def test_axe_reports_missing_alt_and_low_contrast(site: LocalSite, page: Page) -> None:
-    html = variant("<p>The foreign", '<p style="color: #aaa">A faint note.</p><img src="flag.png"><p>The foreign')
+    html = variant(
+        "<p>The foreign", '<p style="color: #aaa">A faint note.</p><img src="flag.png"><p>The foreign'
+    )
     found = {violation["id"] for violation in axe_violations(site.open(page, html))}
     assert {"image-alt", "color-contrast"} <= found
 
@@ -140,7 +145,9 @@ def test_vnu_reports_unclosed_element_and_obsolete_attribute(site: LocalSite) ->
 
 def test_vnu_reports_warnings_and_names_each_file(site: LocalSite) -> None:
     good = site.write("index.html", GOOD_PAGE)
-    warned = site.write("warned.html", variant("<footer>", "<section><p>No heading here.</p></section><footer>"))
+    warned = site.write(
+        "warned.html", variant("<footer>", "<section><p>No heading here.</p></section><footer>")
+    )
     problems = run_vnu([good, warned])
     assert [(p["file"], p["severity"]) for p in problems] == [(str(warned), "warning")]
 
@@ -153,7 +160,9 @@ def test_linkinator_passes_good_site_at_root_and_sub_path(tmp_path: Path) -> Non
 
 
 def test_linkinator_reports_missing_page_and_fragment(tmp_path: Path) -> None:
-    html = variant('<a href="index.html">Home</a>', '<a href="missing.html">Home</a><a href="about.html#nowhere">x</a>')
+    html = variant(
+        '<a href="index.html">Home</a>', '<a href="missing.html">Home</a><a href="about.html#nowhere">x</a>'
+    )
     (tmp_path / "index.html").write_text(html, encoding="utf-8")
     (tmp_path / "about.html").write_text(GOOD_PAGE, encoding="utf-8")
     broken = {link["url"] for link in run_linkinator(tmp_path, "/statements/")}
@@ -207,7 +216,9 @@ def test_focus_check_reports_control_taken_out_of_tab_order(site: LocalSite, pag
 
 
 def test_forced_colours_reports_shadow_only_focus(site: LocalSite, page: Page) -> None:
-    html = add_style("a:focus-visible, button:focus-visible { outline: none; box-shadow: 0 0 0 3px #8a3b0b; }")
+    html = add_style(
+        "a:focus-visible, button:focus-visible { outline: none; box-shadow: 0 0 0 3px #8a3b0b; }"
+    )
     site.open(page, html)
     assert focus_indicator_problems(page) == []
     report = forced_colors_focus_problems(page)

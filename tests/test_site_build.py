@@ -1,0 +1,230 @@
+"""Build the fixture site and check every page family, withheld statements and safe output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FULL_SITE, NOW, VALID_FRONT, Result, statement
+from tests.htmltools import parse_page, resolve_internal
+
+WITHHELD_WORDS = ("SECRETDRAFTWORD", "DRAFTBODYWORD", "Secret Draft Meeting", "EMBARGOTITLEWORD",
+                  "EMBARGOBODYWORD", "Embargoed Summit", "2024-08-draft-statement",
+                  "2024-09-embargoed-statement", "secret-draft-meeting", "embargoed-summit",
+                  "new-zealand", "New Zealand", "Chile")
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder, by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def full_site(cli: Callable[..., Result], tmp_path: Path) -> Path:
+    """The fixture site, built at the domain root."""
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    result = cli("build", "--now", NOW)
+    assert result.status == 0, result.err
+    return tmp_path / "_site"
+
+
+def test_home_page(full_site: Path) -> None:
+    page = parse_page(full_site / "index.html")
+    assert page.find("h1")[0] and "Fixture Statements" in page.text
+    titles = [e.attrs["href"] for e in page.find("a") if str(e.attrs["href"]).startswith("/statements/")]
+    assert titles[0] == "/statements/2024-11-30-weimar-triangle/"
+    assert "/statements/2023-12-small-group-rome-it/" in titles  # listed as a language of the original
+    assert "(4 meetings)" in page.text and "(8 hosts)" in page.text and "(4 years)" in page.text
+
+
+def test_statement_page(full_site: Path) -> None:
+    page = parse_page(full_site / "statements/2023-12-small-group-rome/index.html")
+    assert len(page.find("h1")) == 1
+    assert page.find("time", datetime="2023-12")
+    assert "December 2023" in page.text and "1 December 2023" not in page.text
+    assert "Italy (host)" in page.text and "United States (co-host)" in page.text
+    assert "Burkina Faso" in page.text and "Uzbekistan" in page.text
+    assert "Edmondo Cirielli, Deputy Foreign Minister (Italy)" in page.text
+    assert "The text of the following statement was released" in page.text
+    assert "Last updated 20 December 2023" in page.text
+    assert page.find("link", rel="alternate", hreflang="it")
+    assert page.find("a", href="/statements/2022-05-11-small-group-marrakech/")
+    translation = parse_page(full_site / "statements/2023-12-small-group-rome-it/index.html")
+    assert translation.find("h1", lang="it")
+    assert "Rome" in translation.text  # inherited meeting location
+    assert "December 2023" in translation.text
+
+
+def test_body_rendering(full_site: Path) -> None:
+    page = parse_page(full_site / "statements/2022-05-11-small-group-marrakech/index.html")
+    assert page.find("a", href="/statements/2016-02-02-small-group-rome/")
+    assert page.find("h3")  # "## Africa" shifted one level down
+    rome = parse_page(full_site / "statements/2016-02-02-small-group-rome/index.html")
+    assert rome.find("table") and rome.find("th")
+    assert rome.find("section", **{"class": "footnotes"}) or rome.find("hr", **{"class": "footnotes-sep"})
+
+
+def test_meeting_pages(full_site: Path) -> None:
+    index = parse_page(full_site / "meetings/index.html")
+    assert "Small Group of the Global Coalition to Defeat Daesh/ISIS (3 statements)" in index.text
+    assert "Weimar Triangle (4 statements)" in index.text
+    assert len([a for a in index.find("a") if str(a.attrs["href"]).startswith("/meetings/")]) == 5  # nav + 4
+    series = parse_page(full_site / "meetings/small-group-of-the-global-coalition-to-defeat-daesh-isis"
+                        / "index.html")
+    hrefs = [a.attrs["href"] for a in series.find("a") if "/statements/" in str(a.attrs["href"])]
+    assert hrefs[:3] == ["/statements/2023-12-small-group-rome/",
+                         "/statements/2023-12-small-group-rome-it/",
+                         "/statements/2022-05-11-small-group-marrakech/"]
+    assert "Marrakech" in series.text
+
+
+def test_host_pages(full_site: Path) -> None:
+    index = parse_page(full_site / "hosts/index.html")
+    assert "United States (3 statements)" in index.text and "MIKTA (1 statement)" in index.text
+    us = parse_page(full_site / "hosts/united-states/index.html")
+    assert "3 statements: 0 as host, 3 as co-host" in us.text
+    assert us.text.count("Co-host") == 3
+    italy = parse_page(full_site / "hosts/italy/index.html")
+    assert "2 statements: 2 as host, 0 as co-host" in italy.text
+
+
+def test_archive_pages(full_site: Path) -> None:
+    index = parse_page(full_site / "archive/index.html")
+    assert [a.attrs["href"] for a in index.find("a") if str(a.attrs["href"]).startswith("/archive/2")] \
+        == ["/archive/2024/", "/archive/2023/", "/archive/2022/", "/archive/2016/"]
+    year = parse_page(full_site / "archive/2023/index.html")
+    months = [h for h in year.find("h2")]
+    assert len(months) == 2
+    assert year.text.index("December 2023") < year.text.index("Month not known")
+    assert year.text.index("Month not known") < year.text.index("MIKTA")
+
+
+def test_feed_sitemap_json_404(full_site: Path) -> None:
+    feed = ET.parse(full_site / "feed.xml").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 10  # originals only
+    assert entries[0].findtext(f"{ATOM}published") == "2024-11-30T00:00:00Z"
+    sitemap = ET.parse(full_site / "sitemap.xml").getroot()
+    locs = {e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert "https://example.org/statements/2023-12-small-group-rome-it/" in locs
+    assert "https://example.org/hosts/mikta/" in locs
+    pages = {p.parent.relative_to(full_site).as_posix() for p in full_site.rglob("index.html")}
+    assert len(locs) == len(pages)
+    data = json.loads((full_site / "statements.json").read_text())
+    assert data["version"] == 1 and len(data["statements"]) == 11
+    record = next(s for s in data["statements"] if s["id"] == "2023-mikta-foreign-ministers")
+    assert record["date"] == "2023" and record["date_precision"] == "year"
+    assert record["url"] == "https://example.org/statements/2023-mikta-foreign-ministers/"
+    assert {"id": "KR", "kind": "country", "name": "South Korea"} in record["issuers"]
+    assert parse_page(full_site / "404.html").find("h1")
+
+
+def test_withheld_statements_appear_nowhere(full_site: Path) -> None:
+    for relative, data in tree(full_site).items():
+        text = data.decode("utf-8", errors="replace")
+        for word in WITHHELD_WORDS:
+            assert word not in text, f"{word!r} leaked into {relative}"
+
+
+def test_drafts_flag_previews_drafts(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--drafts", "--now", NOW, "--quiet").status == 0
+    assert (tmp_path / "_site/statements/2024-08-draft-statement/index.html").is_file()
+    assert (tmp_path / "_site/statements/2024-09-embargoed-statement/index.html").is_file()
+
+
+def test_embargo_lifts_at_its_instant(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--now", "2099-01-01T11:59:59Z", "--quiet").status == 0
+    assert not (tmp_path / "_site/statements/2024-09-embargoed-statement").exists()
+    assert cli("build", "--now", "2099-01-01T13:00:00+01:00", "--quiet").status == 0
+    assert (tmp_path / "_site/statements/2024-09-embargoed-statement/index.html").is_file()
+
+
+@pytest.mark.parametrize("base_url", ["https://example.org/", "https://example.org/statements/"])
+def test_every_internal_link_resolves(cli: Callable[..., Result], tmp_path: Path, base_url: str) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--now", NOW, "--base-url", base_url, "--quiet").status == 0
+    site = tmp_path / "_site"
+    base_path = base_url.removeprefix("https://example.org")
+    checked = 0
+    for html in site.rglob("*.html"):
+        url = base_path + html.relative_to(site).as_posix().removesuffix("index.html")
+        for href in parse_page(html).links():
+            if href.startswith("https://example.org"):
+                href = href.removeprefix("https://example.org")
+            target = resolve_internal(site, base_path, href, url)
+            if target is not None:
+                checked += 1
+                assert target.is_file(), f"{href} on {url} leads nowhere"
+    assert checked > 300
+
+
+def test_two_builds_are_identical(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--now", NOW, "--output", "one", "--quiet").status == 0
+    assert cli("build", "--now", NOW, "--output", "two", "--quiet").status == 0
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_failed_build_leaves_previous_site(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--now", NOW, "--quiet").status == 0
+    before = tree(tmp_path / "_site")
+    bad = tmp_path / "content/statements/2024/2024-07-01-chairs-statement.md"
+    bad.write_text(bad.read_text().replace("issuers: [JP]", "issuers: [Japna]"))
+    result = cli("build", "--now", NOW)
+    assert result.status == 1 and "did you mean Japan?" in result.err
+    assert tree(tmp_path / "_site") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "content"]
+
+
+@pytest.mark.parametrize("output", ["content", ".", "..", "/", "content/statements/out"])
+def test_output_refuses_unsafe_folders(cli: Callable[..., Result], write_site: Callable[..., Path],
+                                       tmp_path: Path, output: str) -> None:
+    write_site({"statements/one.md": statement()})
+    before = tree(tmp_path / "content")
+    result = cli("build", "--output", output)
+    assert result.status == 2
+    assert "refusing to write the site" in result.err
+    assert tree(tmp_path / "content") == before
+
+
+def test_raw_html_is_shown_as_text(cli: Callable[..., Result], write_site: Callable[..., Path],
+                                   tmp_path: Path) -> None:
+    body = "Text <script>alert(1)</script> and <b onclick=x>bold</b>.\n\n[x](javascript:alert(1))\n"
+    write_site({"statements/one.md": statement(VALID_FRONT.replace("A valid statement",
+                                                                   "<i>Title</i>"), body)})
+    assert cli("build", "--quiet").status == 0
+    page = parse_page(tmp_path / "_site/statements/one/index.html")
+    assert not page.find("script") and not page.find("b") and not page.find("i")
+    assert "<script>alert(1)</script>" in page.text and "<i>Title</i>" in page.text
+    assert not [h for h in page.links() if h.startswith("javascript:")]
+
+
+def test_long_lists_are_paginated(cli: Callable[..., Result], write_site: Callable[..., Path],
+                                  tmp_path: Path) -> None:
+    meeting = "meeting:\n  name: Long Series\n  hosts: [FR]\n"
+    files: dict[str, str | bytes] = {
+        f"statements/s{n:03d}.md": statement(VALID_FRONT.replace("2024-06-04", f"2024-06-{1 + n % 28:02d}")
+                                             + meeting) for n in range(120)}
+    write_site(files)
+    assert cli("build", "--quiet").status == 0
+    site = tmp_path / "_site"
+    for base in ("meetings/long-series/", "hosts/france/", "archive/2024/"):
+        assert (site / base / "page/3/index.html").is_file()
+        assert not (site / base / "page/4").exists()
+        first = parse_page(site / base / "index.html")
+        assert first.find("nav", aria_label="Pagination")
+        assert first.find("a", aria_current="page")
+        assert first.find("a", href=f"/{base}page/2/", rel="next")
+    home = parse_page(site / "index.html")
+    assert len([li for li in home.find("li", **{"class": "statement-item"})]) == 20
