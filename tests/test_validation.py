@@ -202,7 +202,7 @@ def test_draft_may_be_incomplete(write_site: Callable[..., Path], cli: Callable[
     write_site({"statements/wip.md": statement("title: Work in progress\ndraft: true\n", body="")})
     result = cli("check")
     assert result.status == 0, result.out
-    assert f"content/statements/wip.md: warning: missing required field 'date'" in result.out
+    assert "content/statements/wip.md: warning: missing required field 'date'" in result.out
     assert "withheld (draft)" in result.out
     write_site({"statements/wip.md": statement("title: Work in progress\ndraft: false\n", body="")})
     result = cli("check")
