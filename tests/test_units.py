@@ -1,0 +1,125 @@
+"""Units of the pipeline: dates, entities, slugs, the YAML reader, Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from communique.dates import PartialDate, parse_date, parse_instant
+from communique.entities import load_registry
+from communique.frontmatter import parse_yaml
+from communique.markdown import is_safe_url, render_body
+from communique.slugs import slugify
+from tests.conftest import FULL_SITE
+
+
+@pytest.mark.parametrize(("text", "human", "lang"), [
+    ("2024-06-04", "4 June 2024", "en"),
+    ("2023-12", "December 2023", "en"),
+    ("2023", "2023", "en"),
+    ("2024-06-04", "4 giugno 2024", "it"),
+    ("2023-12", "dicembre 2023", "it"),
+])
+def test_dates_keep_their_precision(text: str, human: str, lang: str) -> None:
+    date = parse_date(text)
+    assert date is not None
+    assert date.human(lang) == human
+    assert date.iso() == text
+
+
+def test_date_order_and_instants() -> None:
+    assert PartialDate(2023, 12) < PartialDate(2023, 12, 1)
+    assert PartialDate(2023, 12).instant() == "2023-12-01T00:00:00Z"
+    assert parse_date("2024-02-29") and not parse_date("2023-02-29")
+    assert parse_instant("2024-06-04T17:00:00") is None
+    assert parse_instant("2024-06-04T17:00:00Z") is not None
+
+
+@pytest.mark.parametrize(("written", "name"), [
+    ("IT", "Italy"), ("ITA", "Italy"), ("Italy", "Italy"), ("Italian Republic", "Italy"),
+    ("italy", "Italy"), ("AU", "Australia"), ("KR", "South Korea"), ("IR", "Iran"),
+    ("TW", "Taiwan"), ("RU", "Russia"), ("EU", "European Union"), ("UN", "United Nations"),
+    ("european-union", "European Union"), ("UK", "United Kingdom"), ("XK", "Kosovo"),
+    ("MIKTA Foreign Ministers", "MIKTA"), ("Côte d'Ivoire", "Côte d'Ivoire"),
+])
+def test_entities_resolve(written: str, name: str) -> None:
+    registry, problems = load_registry(FULL_SITE, "content")
+    assert problems == []
+    entity = registry.resolve(written)
+    assert entity is not None and entity.name == name
+
+
+def test_unknown_entity_suggestions() -> None:
+    registry, _ = load_registry(FULL_SITE, "content")
+    assert registry.resolve("Itlay") is None
+    assert registry.suggest("Itlay") == "did you mean Italy?"
+    assert registry.suggest("Kosvo") == "did you mean Kosovo?"
+
+
+def test_site_entity_files_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "countries.yaml").write_text("xk: {name: Kosovo}\nGB: {alias: [UK]}\n")
+    (tmp_path / "organisations.yaml").write_text("Bad Id: {name: X}\nnew-org: {}\n")
+    _, problems = load_registry(tmp_path, "content")
+    messages = sorted((p.path, p.line, p.message) for p in problems)
+    assert messages == [
+        ("content/countries.yaml", 1, "expected a two-letter upper-case country code, found 'xk'"),
+        ("content/countries.yaml", 2, "unknown key 'alias'"),
+        ("content/organisations.yaml", 1, "expected an organisation id of lowercase a-z, 0-9 and "
+                                          "hyphens, found 'Bad Id'"),
+        ("content/organisations.yaml", 2, "organisation 'new-org' needs a 'name'"),
+    ]
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Italy", "italy"), ("Côte d'Ivoire", "cote-d-ivoire"),
+    ("Small Group of the Global Coalition to Defeat Daesh/ISIS",
+     "small-group-of-the-global-coalition-to-defeat-daesh-isis"),
+    ("Türkiye", "turkiye"), ("  --Weird__name--  ", "weird-name"),
+])
+def test_slugs(name: str, slug: str) -> None:
+    assert slugify(name) == slug
+
+
+def test_yaml_keeps_text_and_places() -> None:
+    root, problems = parse_yaml("f.md", "issuers: [NO, SE]\ndraft: yes\nn: 1.0\n")
+    assert problems == [] and root is not None
+    issuers = root.entries["issuers"][1]
+    assert [(i.text, i.line, i.column) for i in issuers.items] == [("NO", 2, 11), ("SE", 2, 15)]
+    assert root.entries["draft"][1].text == "yes"
+    assert root.entries["n"][1].text == "1.0"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("? [a, b]\n: c\n", "a field name must be text"),
+    ("a: " + "[" * 20 + "]" * 20 + "\n", "nested deeper than"),
+    ("- a\n- b\n", "front matter must be a mapping"),
+    ("a: 1\n---\nb: 2\n", "more than one YAML document"),
+    ("a: !custom x\n", "YAML tags are not allowed"),
+])
+def test_yaml_refusals(source: str, message: str) -> None:
+    root, problems = parse_yaml("f.md", source)
+    assert root is None
+    assert message in problems[0].message
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://example.org", True), ("mailto:a@b.c", True), ("../x.md", True), ("#fn1", True),
+    ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), (" java\tscript:x", False),
+    ("data:text/html,x", False), ("vbscript:x", False), ("file:///etc/passwd", False),
+])
+def test_link_schemes(url: str, safe: bool) -> None:
+    assert is_safe_url(url) is safe
+
+
+def test_markdown_body() -> None:
+    body = "# Heading\n\nText with [link](other.md#part) and <em>raw</em>.\n\n[x](data:text/html,hi)\n"
+    rendered, problems = render_body("f.md", body, 10, "statements",
+                                     {"statements/other.md": "other"}, "/statements/{id}/")
+    assert problems == []
+    assert "<h2>Heading</h2>" in rendered.html
+    assert '<a href="/statements/other/#part">link</a>' in rendered.html
+    assert "&lt;em&gt;raw&lt;/em&gt;" in rendered.html
+    assert 'href="data:' not in rendered.html
+    assert rendered.links_to == ("other",)
+    assert rendered.text.startswith("Heading")
