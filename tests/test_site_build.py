@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from tests.htmltools import parse_page, resolve_internal
 WITHHELD_WORDS = ("SECRETDRAFTWORD", "DRAFTBODYWORD", "Secret Draft Meeting", "EMBARGOTITLEWORD",
                   "EMBARGOBODYWORD", "Embargoed Summit", "2024-08-draft-statement",
                   "2024-09-embargoed-statement", "secret-draft-meeting", "embargoed-summit",
-                  "new-zealand", "New Zealand", "Chile")
+                  "new-zealand", "New Zealand", "Chile", "EMBARGOTRANSLATIONWORD",
+                  "2024-09-embargoed-statement-fr", "__communique", "livereload")
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -228,3 +230,52 @@ def test_long_lists_are_paginated(cli: Callable[..., Result], write_site: Callab
         assert first.find("a", href=f"/{base}page/2/", rel="next")
     home = parse_page(site / "index.html")
     assert len([li for li in home.find("li", **{"class": "statement-item"})]) == 20
+
+
+def test_drafts_preview_banners(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    assert cli("build", "--drafts", "--now", NOW, "--quiet").status == 0
+    draft = parse_page(tmp_path / "_site/statements/2024-08-draft-statement/index.html")
+    assert draft.find("div", role="note") and "Draft This statement is a draft" in draft.text
+    embargoed = parse_page(tmp_path / "_site/statements/2024-09-embargoed-statement-fr/index.html")
+    assert "Embargoed until 1 January 2099, 12:00 (UTC)" in embargoed.text
+    published = parse_page(tmp_path / "_site/statements/2024-07-01-chairs-statement/index.html")
+    assert not published.find("div", role="note")
+
+
+def test_check_lists_withheld_statements(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    result = cli("check", "--now", NOW)
+    assert result.status == 0
+    assert "content/statements/2024/2024-08-draft-statement.md: withheld (draft)" in result.out
+    assert ("content/statements/2024/2024-09-embargoed-statement.md: withheld (embargo until "
+            "2099-01-01T12:00:00+00:00)") in result.out
+    assert "content/statements/2024/2024-09-embargoed-statement-fr.md: withheld (embargo" in result.out
+    assert "11 statement(s) ready to publish, 3 withheld" in result.out
+
+
+def test_template_error_names_template_and_line(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    (tmp_path / "content/site.yaml").write_text(
+        (tmp_path / "content/site.yaml").read_text() + "theme_dir: theme\n")
+    (tmp_path / "content/theme").mkdir()
+    (tmp_path / "content/theme/statement.html").write_text(
+        '{% extends "base.html" %}{% set heading = "x" %}\n{% block main %}\n{{ statement.no_such_field }}\n{% endblock %}\n')
+    result = cli("build", "--now", NOW)
+    assert result.status == 1
+    assert re.search(r"content/theme/statement\.html:3: error: template error: .*no_such_field",
+                     result.err), result.err
+    assert not (tmp_path / "_site").exists()
+
+
+def test_theme_overrides_by_name(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    (tmp_path / "content/site.yaml").write_text(
+        (tmp_path / "content/site.yaml").read_text() + "theme_dir: theme\n")
+    (tmp_path / "content/theme/static").mkdir(parents=True)
+    (tmp_path / "content/theme/static/style.css").write_text("body { color: black; }\n")
+    (tmp_path / "content/theme/404.html").write_text("<!DOCTYPE html><title>Gone</title><p>Gone</p>\n")
+    assert cli("build", "--now", NOW, "--quiet").status == 0
+    assert (tmp_path / "_site/static/style.css").read_text() == "body { color: black; }\n"
+    assert "Gone" in (tmp_path / "_site/404.html").read_text()
+    assert "Fixture Statements" in (tmp_path / "_site/index.html").read_text()

@@ -13,14 +13,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jinja2 import Environment, TemplateError
+
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
 from .discover import find_statement_files
 from .entities import load_registry
+from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
 from .models import Site
 from .problems import ContentError, Problem, UsageError
-from .render import make_environment, render_site, statement_url, theme_assets, theme_dirs
+from .render import (
+    Output,
+    make_environment,
+    render_site,
+    statement_url,
+    template_problem,
+    theme_assets,
+    theme_dirs,
+)
 from .validate import ParsedFile, parse_statement_file
 from .write import unsafe_output, write_site
 
@@ -72,7 +83,7 @@ class BuildResult:
     """How many files the output holds."""
 
 
-def check_site(options: Options) -> CheckedSite:
+def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error."""
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -84,8 +95,13 @@ def check_site(options: Options) -> CheckedSite:
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
     parsed: list[ParsedFile] = []
+    if cache is not None:
+        cache.start(options.content, sources)
     for source in sources:
-        result, found = parse_statement_file(source, registry, files, url_pattern)
+        hit = cache.get(source) if cache is not None else None
+        result, found = hit or parse_statement_file(source, registry, files, url_pattern)
+        if cache is not None and hit is None:
+            cache.put(source, result, found)
         parsed.append(result)
         problems += found
     assembly, found = assemble(parsed, site, options.now, options.drafts)
@@ -101,13 +117,22 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
     if refusal:
         raise UsageError([refusal])
     checked = check_site(options)
-    dirs = theme_dirs(checked.site, options.content)
-    env = make_environment(checked.site, dirs)
-    output = render_site(checked.index, checked.site, env)
-    assets = list(theme_assets(dirs))
+    output, assets = render_checked(checked, options.content)
     with output_lock(options.output):
         write_site(options.output, output.files, assets)
     return BuildResult(checked, len(output.files) + len(assets))
+
+
+def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
+                   cache: RenderCache | None = None) -> tuple[Output, list[tuple[str, Path]]]:
+    """Render every page and list the theme's assets; a template error becomes a `Problem`."""
+    dirs = theme_dirs(checked.site, content)
+    env = env or make_environment(checked.site, dirs)
+    try:
+        output = render_site(checked.index, checked.site, env, cache)
+    except TemplateError as error:
+        raise ContentError([template_problem(error)]) from error
+    return output, list(theme_assets(dirs))
 
 
 @contextmanager

@@ -30,7 +30,7 @@ class Withheld:
     path: str
     """Its file."""
     reason: str
-    """"draft", "embargo" or "translation of a withheld statement"."""
+    """"draft" or "embargo" (a translation shares its original's)."""
     until: dt.datetime | None = None
     """When its embargo lifts."""
 
@@ -154,19 +154,19 @@ def _split_withheld(statements: dict[str, Statement], by_id: dict[str, ParsedFil
                     now: dt.datetime, drafts: bool) -> tuple[list[Statement], list[Withheld]]:
     reasons: dict[str, Withheld] = {}
     for statement in statements.values():
-        if statement.draft and not drafts:
+        if statement.draft:
             reasons[statement.id] = Withheld(statement.id, statement.path, "draft")
-        elif statement.embargo is not None and statement.embargo > now and not drafts:
+        elif statement.embargo is not None and statement.embargo > now:
             reasons[statement.id] = Withheld(statement.id, statement.path, "embargo",
                                              statement.embargo)
     for statement in statements.values():
         original = statement.translation_of
-        if original and statement.id not in reasons and (
-            original in reasons or original not in statements
-        ):
-            reasons[statement.id] = Withheld(statement.id, statement.path,
-                                             "translation of a withheld statement")
-    # Files with errors are not in `statements`; they are withheld as well.
+        if original and statement.id not in reasons and original in reasons:
+            reasons[statement.id] = replace(reasons[original], id=statement.id, path=statement.path)
+    if drafts:  # a preview shows everything, each withheld statement marked as such
+        previews = [replace(s, preview=reasons[s.id].reason) if s.id in reasons else s
+                    for s in statements.values()]
+        return previews, []
     published = [s for s in statements.values() if s.id not in reasons]
     return published, sorted(reasons.values(), key=lambda w: w.path)
 

@@ -130,6 +130,8 @@ class Statement:
     """Ids of the statements its body links to."""
     text: str = field(default="", repr=False)
     """The plain text of the body, for feeds and search."""
+    preview: str | None = None
+    """Why only a --drafts preview shows it: "draft" or "embargo"; None when it is published."""
 
     @property
     def direction(self) -> str:

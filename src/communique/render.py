@@ -6,16 +6,27 @@ from content is the Markdown renderer's own output.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
 
 from .dates import PartialDate
+from .incremental import RenderCache, freeze
 from .indexes import (
     FEED_SIZE,
     HOME_SIZE,
@@ -25,6 +36,7 @@ from .indexes import (
     paginate,
 )
 from .models import STATEMENT_TYPES, Entity, Site, Statement
+from .problems import Problem
 
 ASSETS_DIR = "static"
 """Folder of the theme's assets, copied to the same folder of the output."""
@@ -65,7 +77,15 @@ def make_environment(site: Site, dirs: list[Path]) -> Environment:
     )
     env.filters["human_date"] = lambda d, lang=site.language: d.human(lang)
     env.filters["month_name"] = _month_name(site.language)
+    env.filters["human_instant"] = human_instant
     return env
+
+
+def human_instant(instant: dt.datetime) -> str:
+    """"14 December 2023, 17:00 (UTC+01:00)": day first, with the offset the editor wrote."""
+    offset = instant.strftime("%z")
+    zone = "UTC" if offset in ("+0000", "") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{instant.day} {instant:%B %Y}, {instant:%H:%M} ({zone})"
 
 
 def _month_name(lang: str) -> Callable[[int, int], str]:
@@ -94,97 +114,139 @@ def statement_url(statement_id: str) -> str:
     return f"statements/{statement_id}/"
 
 
-def render_site(index: SiteIndex, site: Site, env: Environment) -> Output:
+@dataclass(slots=True)
+class Renderer:
+    """Renders templates, reusing a page whose template and context are unchanged."""
+
+    env: Environment
+    """The Jinja environment."""
+    cache: RenderCache | None = None
+    """Pages of earlier builds in this process, if any."""
+
+    def page(self, template: str, **context: Any) -> str:
+        """Render `template` with `context` (or take it from the cache)."""
+        if self.cache is None:
+            return self.env.get_template(template).render(**context)
+        key = (template, freeze(context))
+        html = self.cache.previous.get(key) or self.cache.pages.get(key)
+        if html is None:
+            html = self.env.get_template(template).render(**context)
+            self.cache.rendered += 1
+        self.cache.pages[key] = html
+        return html
+
+
+def render_site(index: SiteIndex, site: Site, env: Environment,
+                cache: RenderCache | None = None) -> Output:
     """Every page, feed and data file of the site."""
     out = Output()
+    r = Renderer(env, cache)
+    if cache is not None:
+        cache.start()
+    by_id = {s.id: s for s in index.statements}
     meetings = {group.slug: group for group in index.meetings}
-    render_home(out, env, index)
+    render_home(out, r, index)
     for statement in index.statements:
         out.add_page(statement_url(statement.id),
-                     render_statement_page(env, index, statement, meetings))
-    render_meeting_pages(out, env, index)
-    render_host_pages(out, env, index)
-    render_archive_pages(out, env, index)
-    out.files["404.html"] = env.get_template("404.html").render(breadcrumbs=[]).encode()
-    out.files["feed.xml"] = env.get_template("feed.xml").render(
-        entries=index.originals[:FEED_SIZE]).encode()
+                     render_statement_page(r, index, statement, by_id, meetings))
+    render_meeting_pages(out, r, index)
+    render_host_pages(out, r, index)
+    render_archive_pages(out, r, index)
+    out.files["404.html"] = r.page("404.html", breadcrumbs=()).encode()
+    out.files["feed.xml"] = r.page("feed.xml", entries=index.originals[:FEED_SIZE]).encode()
     out.files["statements.json"] = render_statements_json(index, site)
-    out.files["sitemap.xml"] = env.get_template("sitemap.xml").render(
-        pages=sorted(out.pages)).encode()
+    out.files["sitemap.xml"] = r.page("sitemap.xml", pages=tuple(sorted(out.pages))).encode()
     return out
 
 
-def render_home(out: Output, env: Environment, index: SiteIndex) -> None:
+def translations_of(index: SiteIndex, statements: Iterable[Statement]) -> dict[str, tuple[Statement, ...]]:
+    """The translations of the listed statements (what a list page shows, and nothing more)."""
+    return {s.id: index.translations[s.id] for s in statements if s.id in index.translations}
+
+
+def render_home(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/`: the latest statements and the ways in."""
-    out.add_page("", env.get_template("home.html").render(
-        statements=index.originals[:HOME_SIZE], total=len(index.originals),
+    latest = index.originals[:HOME_SIZE]
+    out.add_page("", r.page(
+        "home.html", statements=latest, total=len(index.originals),
         meeting_count=len(index.meetings), host_count=len(index.hosts),
-        years=index.years, breadcrumbs=[], translations=index.translations))
+        years=tuple(y.year for y in index.years), breadcrumbs=(),
+        translations=translations_of(index, latest)))
 
 
-def render_statement_page(env: Environment, index: SiteIndex, statement: Statement,
-                          meetings: dict[str, MeetingGroup]) -> str:
+def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
+                          by_id: dict[str, Statement], meetings: dict[str, MeetingGroup]) -> str:
     """`/statements/<id>/`."""
-    original_id = statement.translation_of or statement.id
-    original = next((s for s in index.statements if s.id == original_id), statement) \
-        if statement.translation_of else statement
-    versions = [original, *index.translations.get(original_id, ())]
+    original = by_id.get(statement.translation_of or "", statement)
+    versions = (original, *index.translations.get(original.id, ()))
     series: tuple[Statement, ...] = ()
     if original.meeting and original.meeting.slug in meetings:
         series = meetings[original.meeting.slug].statements
     position = series.index(original) if original in series else -1
     newer = series[position - 1] if position > 0 else None
     older = series[position + 1] if 0 <= position < len(series) - 1 else None
-    crumbs = [("Archive", "archive/"), (str(statement.date.year), f"archive/{statement.date.year}/")]
-    return env.get_template("statement.html").render(
-        statement=statement, versions=versions if len(versions) > 1 else [],
-        series=[s for s in series if s is not original], newer=newer, older=older,
-        hosts=_host_roles(statement), breadcrumbs=crumbs)
+    year = str(statement.date.year)
+    return r.page(
+        "statement.html", statement=statement, versions=versions if len(versions) > 1 else (),
+        series=tuple(s for s in series if s is not original), newer=newer, older=older,
+        hosts=_host_roles(statement), breadcrumbs=(("Archive", "archive/"), (year, f"archive/{year}/")))
 
 
-def _host_roles(statement: Statement) -> list[tuple[Entity, str]]:
+def _host_roles(statement: Statement) -> tuple[tuple[Entity, str], ...]:
     hosts = statement.meeting.hosts if statement.meeting else ()
-    return [(host, "host" if n == 0 else "co-host") for n, host in enumerate(hosts)]
+    return tuple((host, "host" if n == 0 else "co-host") for n, host in enumerate(hosts))
 
 
-def _paginated(out: Output, env: Environment, template: str, base: str, items: Any,
-               **context: Any) -> None:
-    for page in paginate(items):
-        out.add_page(base + page.path_suffix, env.get_template(template).render(
-            page=page, base=base, **context))
-
-
-def render_meeting_pages(out: Output, env: Environment, index: SiteIndex) -> None:
+def render_meeting_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/meetings/` and one page (or more) per meeting series."""
-    out.add_page("meetings/", env.get_template("meetings.html").render(
-        meetings=index.meetings, breadcrumbs=[]))
+    out.add_page("meetings/", r.page("meetings.html", meetings=tuple(
+        (g.slug, g.name, len(g.statements)) for g in index.meetings), breadcrumbs=()))
     for group in index.meetings:
-        _paginated(out, env, "meeting.html", f"meetings/{group.slug}/", group.statements,
-                   group=group, breadcrumbs=[("Meetings", "meetings/")],
-                   translations=index.translations)
-
-
-def render_host_pages(out: Output, env: Environment, index: SiteIndex) -> None:
-    """`/hosts/` and one page (or more) per host."""
-    out.add_page("hosts/", env.get_template("hosts.html").render(
-        hosts=index.hosts, breadcrumbs=[]))
-    for group in index.hosts:
-        _paginated(out, env, "host.html", f"hosts/{group.entity.slug}/", group.entries,
-                   group=group, breadcrumbs=[("Hosts", "hosts/")],
-                   translations=index.translations)
-
-
-def render_archive_pages(out: Output, env: Environment, index: SiteIndex) -> None:
-    """`/archive/` and one page (or more) per year, grouped by month."""
-    out.add_page("archive/", env.get_template("archive.html").render(
-        years=index.years, breadcrumbs=[]))
-    for group in index.years:
+        base = f"meetings/{group.slug}/"
         for page in paginate(group.statements):
-            out.add_page(f"archive/{group.year}/{page.path_suffix}",
-                         env.get_template("year.html").render(
-                             page=page, base=f"archive/{group.year}/", year=group.year,
-                             months=group_by_month(page.items), breadcrumbs=[("Archive", "archive/")],
-                             translations=index.translations))
+            out.add_page(base + page.path_suffix, r.page(
+                "meeting.html", page=page, base=base, name=group.name, total=len(group.statements),
+                breadcrumbs=(("Meetings", "meetings/"),),
+                translations=translations_of(index, page.items)))
+
+
+def render_host_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
+    """`/hosts/` and one page (or more) per host."""
+    out.add_page("hosts/", r.page("hosts.html", hosts=tuple(
+        (g.entity, len(g.entries)) for g in index.hosts), breadcrumbs=()))
+    for group in index.hosts:
+        base = f"hosts/{group.entity.slug}/"
+        hosted = sum(1 for _, role in group.entries if role == "host")
+        for page in paginate(group.entries):
+            out.add_page(base + page.path_suffix, r.page(
+                "host.html", page=page, base=base, entity=group.entity, total=len(group.entries),
+                hosted=hosted, breadcrumbs=(("Hosts", "hosts/"),),
+                translations=translations_of(index, (s for s, _ in page.items))))
+
+
+def render_archive_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
+    """`/archive/` and one page (or more) per year, grouped by month."""
+    out.add_page("archive/", r.page("archive.html", years=tuple(
+        (g.year, len(g.statements)) for g in index.years), breadcrumbs=()))
+    for group in index.years:
+        base = f"archive/{group.year}/"
+        for page in paginate(group.statements):
+            out.add_page(base + page.path_suffix, r.page(
+                "year.html", page=page, base=base, year=group.year,
+                months=group_by_month(page.items), breadcrumbs=(("Archive", "archive/"),),
+                translations=translations_of(index, page.items)))
+
+
+def template_problem(error: TemplateError) -> Problem:
+    """A template error as a `Problem` naming the template file and line."""
+    if isinstance(error, TemplateSyntaxError):
+        return Problem(error.filename or error.name or "template", error.lineno, None,
+                       f"template error: {error.message}", "template")
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename.endswith((".html", ".xml")):
+            return Problem(frame.filename, frame.lineno, None, f"template error: {error}", "template")
+    return Problem("template", None, None, f"template error: {error}", "template")
 
 
 def entity_json(entity: Entity) -> dict[str, str]:

@@ -1,0 +1,124 @@
+"""`communique serve` driven for real: a server process, headless Chromium, files edited on disk."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import FULL_SITE, NOW
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STATEMENT = "statements/2024/2024-07-01-chairs-statement.md"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A copy of the fixture site served on a free port: (base URL, content folder)."""
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "communique", "serve", "--content", str(content), "--port", "0",
+         "--now", NOW],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert process.stderr is not None
+    url = None
+    deadline = time.monotonic() + 30
+    while url is None and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if match := re.search(r"at (http://127\.0\.0\.1:\d+/)", line):
+            url = match.group(1)
+    assert url, "the server did not start"
+    drain = threading.Thread(target=process.stderr.read, daemon=True)  # never let the pipe fill
+    drain.start()
+    try:
+        yield url, content
+    finally:
+        process.terminate()
+        process.wait(10)
+        drain.join(5)
+        process.stderr.close()
+
+
+def wait_for_text(page: Page, text: str) -> None:
+    page.wait_for_function("t => document.body && document.body.innerText.includes(t)", arg=text,
+                           timeout=15_000)
+
+
+def test_edit_reload_error_and_recovery(browser: Browser, served: tuple[str, Path]) -> None:
+    url, content = served
+    page = browser.new_page()
+    page.goto(url + "statements/2024-07-01-chairs-statement/")
+    wait_for_text(page, "Japan, as chair")
+    source = content / STATEMENT
+    original = source.read_text()
+
+    source.write_text(original.replace("Japan, as chair", "Japan, holding the chair"))
+    wait_for_text(page, "Japan, holding the chair")
+
+    source.write_text(original.replace("issuers: [JP]", "issuers: [Japn]"))
+    wait_for_text(page, "The site could not be built")
+    body = page.inner_text("body")
+    assert f"{content.name}/{STATEMENT}, line 5, column 11" in body
+    assert "unknown country or organisation 'Japn'" in body and "did you mean Japan?" in body
+    other = browser.new_page()
+    other.goto(url + "statements/2016-02-02-small-group-rome/")
+    assert "this is the last good version of the page" in other.inner_text("body")
+    assert "Ministers met in Rome" in other.inner_text("body")
+    other.close()
+
+    source.write_text(original)
+    wait_for_text(page, "Japan, as chair")
+    assert "could not be built" not in page.inner_text("body")
+    page.close()
+
+
+def test_several_saves_give_one_rebuild(served: tuple[str, Path]) -> None:
+    url, content = served
+    source = content / STATEMENT
+    with urllib.request.urlopen(url) as response:
+        first = response.read().decode()
+    version = int(re.search(r'data-version="(\d+)"', first).group(1))  # type: ignore[union-attr]
+    original = source.read_text()
+    for n in range(5):
+        source.write_text(original.replace("maritime security.", f"maritime security, save {n}."))
+        time.sleep(0.005)
+    time.sleep(1.0)
+    with urllib.request.urlopen(url + "statements/2024-07-01-chairs-statement/") as response:
+        page = response.read().decode()
+    assert "maritime security, save 4." in page
+    assert int(re.search(r'data-version="(\d+)"', page).group(1)) == version + 1  # type: ignore[union-attr]
+
+
+def test_template_error_is_reported_with_its_line(served: tuple[str, Path], browser: Browser) -> None:
+    url, content = served
+    theme = content / "theme"
+    theme.mkdir()
+    (content / "site.yaml").write_text((content / "site.yaml").read_text() + "theme_dir: theme\n")
+    page = browser.new_page()
+    page.goto(url)
+    wait_for_text(page, "Fixture Statements")
+    (theme / "home.html").write_text('{% extends "base.html" %}\n{% block main %}\n{% if %}\n{% endblock %}\n')
+    wait_for_text(page, "The site could not be built")
+    assert re.search(r"theme/home\.html, line 3", page.inner_text("body"))
+    (theme / "home.html").unlink()
+    wait_for_text(page, "Latest statements")
+    page.close()
