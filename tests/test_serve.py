@@ -116,7 +116,8 @@ def test_template_error_is_reported_with_its_line(served: tuple[str, Path], brow
     page = browser.new_page()
     page.goto(url)
     wait_for_text(page, "Fixture Statements")
-    (theme / "home.html").write_text('{% extends "base.html" %}\n{% block main %}\n{% if %}\n{% endblock %}\n')
+    broken = '{% extends "base.html" %}\n{% block main %}\n{% if %}\n{% endblock %}\n'
+    (theme / "home.html").write_text(broken)
     wait_for_text(page, "The site could not be built")
     assert re.search(r"theme/home\.html, line 3", page.inner_text("body"))
     (theme / "home.html").unlink()

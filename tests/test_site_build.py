@@ -260,7 +260,8 @@ def test_template_error_names_template_and_line(cli: Callable[..., Result], tmp_
         (tmp_path / "content/site.yaml").read_text() + "theme_dir: theme\n")
     (tmp_path / "content/theme").mkdir()
     (tmp_path / "content/theme/statement.html").write_text(
-        '{% extends "base.html" %}{% set heading = "x" %}\n{% block main %}\n{{ statement.no_such_field }}\n{% endblock %}\n')
+        '{% extends "base.html" %}{% set heading = "x" %}\n{% block main %}\n'
+        '{{ statement.no_such_field }}\n{% endblock %}\n')
     result = cli("build", "--now", NOW)
     assert result.status == 1
     assert re.search(r"content/theme/statement\.html:3: error: template error: .*no_such_field",

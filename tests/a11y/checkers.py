@@ -203,7 +203,7 @@ def serve_directory(site_dir: Path, base_path: str = "/") -> Iterator[str]:
 
 
 def run_linkinator(site_dir: Path, base_path: str = "/", site_url: str = "") -> list[dict[str, Any]]:
-    """Crawl the served site from its home and 404 pages; return the broken links.
+    """Crawl the served site from its home page, 404 page and sitemap; return the broken links.
 
     Links leaving the local server are skipped (the machine is offline). When
     `site_url` is given, absolute links to its origin are checked against the
@@ -213,8 +213,11 @@ def run_linkinator(site_dir: Path, base_path: str = "/", site_url: str = "") -> 
     with serve_directory(site_dir, base_path) as base_url:
         origin = base_url[: -len(base_path)]
         starts = [base_url] + ([f"{base_url}404.html"] if (site_dir / "404.html").is_file() else [])
+        command = _linkinator_command(starts, origin, site_url)
+        if (site_dir / "sitemap.xml").is_file():
+            command += ["--sitemap-url", f"{base_url}sitemap.xml"]
         completed = subprocess.run(
-            _linkinator_command(starts, origin, site_url),
+            command,
             capture_output=True,
             encoding="utf-8",
             check=False,
@@ -267,6 +270,26 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         page.evaluate(axe_script.read_text(encoding="utf-8"))
     violations: list[dict[str, Any]] = page.evaluate(_AXE_RUN, AXE_TAGS)
     return violations
+
+
+def responds_to_dark_scheme(page: Page) -> bool:
+    """Whether the page's CSS or color-scheme can change with the reader's dark preference."""
+    responds: bool = page.evaluate(
+        """() => {
+          const mentionsScheme = (rule) =>
+            (rule.conditionText || rule.media?.mediaText || "").includes("prefers-color-scheme") ||
+            [...(rule.cssRules || [])].some(mentionsScheme);
+          const sheets = [...document.styleSheets].some((sheet) => {
+            try {
+              return [...sheet.cssRules].some(mentionsScheme);
+            } catch {
+              return true; // unreadable (cross-origin) sheet: assume it might
+            }
+          });
+          return sheets || getComputedStyle(document.documentElement).colorScheme.includes("dark");
+        }"""
+    )
+    return responds
 
 
 def start_focus_from_top(page: Page) -> None:
@@ -415,8 +438,8 @@ def broken_page_resources(page: Page) -> list[str]:
         """() => [...new Set(
           [...document.querySelectorAll("a[href], link[href], script[src], img[src]")]
             .map((el) => new URL(el.href || el.src, document.baseURI))
-            .filter((url) => url.origin === location.origin)
             .map((url) => url.href.split("#")[0])
+            .filter((url) => url.startsWith(location.origin + "/") && url !== location.href.split("#")[0])
         )]"""
     )
     problems = []

@@ -75,8 +75,10 @@
   }
 
   function isObscured(el) {
-    const r = el.getBoundingClientRect();
-    if (r.width < 2 || r.height < 2) return "it has no visible size";
+    const box = el.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2) return "it has no visible size";
+    // A link that wraps has several boxes; its first line is where it starts.
+    const r = el.getClientRects()[0] || box;
     if (r.bottom <= 0 || r.right <= 0 || r.top >= innerHeight || r.left >= innerWidth) {
       return "it is outside the viewport";
     }
@@ -204,7 +206,8 @@
   // Run on screen media: remembers which text blocks of main a reader can see.
   function markMainText() {
     for (const el of document.querySelectorAll(`main :is(${TEXT_BLOCKS})`)) {
-      if (!el.closest("nav") && el.textContent.trim() && isVisible(el)) el.setAttribute(PRINTED, "");
+      // Navigation and asides may be left out of print; the text may not.
+      if (!el.closest("nav, aside") && el.textContent.trim() && isVisible(el)) el.setAttribute(PRINTED, "");
     }
   }
 

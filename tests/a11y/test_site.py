@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +26,7 @@ from checkers import (
     forced_colors_focus_problems,
     horizontal_overflow,
     print_problems,
+    responds_to_dark_scheme,
     run_linkinator,
     run_vnu,
     serve_directory,
@@ -45,6 +47,8 @@ class SiteBuild:
     name: str
     content: Path
     base_url: str
+    sample_in_browser: bool = False
+    """Run the browser checks on one page per page family only (the largest of each)."""
 
     @property
     def base_path(self) -> str:
@@ -52,10 +56,13 @@ class SiteBuild:
         return urlsplit(self.base_url).path or "/"
 
 
+# The sub-path build renders the same pages as the root one with other URLs:
+# the link checker, validator and 404 check cover every URL, and the browser
+# checks one page of each kind.
 BUILDS = [
     SiteBuild("content", ROOT / "content", "https://example.org/"),
     SiteBuild("full", ROOT / "tests" / "sites" / "full", "https://example.org/"),
-    SiteBuild("full-sub-path", ROOT / "tests" / "sites" / "full", "https://example.org/statements/"),
+    SiteBuild("full-sub-path", ROOT / "tests" / "sites" / "full", "https://example.org/statements/", True),
 ]
 
 
@@ -73,14 +80,44 @@ class BuiltSite:
         """Where a page lives once published, for failure reports."""
         return self.build.base_url + page
 
+    def file_of(self, page: str) -> Path:
+        """The built file that answers a page URL."""
+        return self.output / (page + "index.html" if page == "" or page.endswith("/") else page)
+
+    @property
+    def browser_pages(self) -> tuple[str, ...]:
+        """The pages the browser checks load: all, or the largest of each family."""
+        if not self.build.sample_in_browser:
+            return self.pages
+        largest: dict[str, str] = {}
+        for page in self.pages:
+            family = page_family(page)
+            if (
+                family not in largest
+                or self.file_of(page).stat().st_size > self.file_of(largest[family]).stat().st_size
+            ):
+                largest[family] = page
+        return tuple(sorted(largest.values()))
+
+
+def page_family(page: str) -> str:
+    """The kind of page a URL names, by its shape: 'statements/*/', 'meetings/*/page/*/'."""
+    parts = page.split("/")
+    return "/".join(
+        part if index == 0 or part in ("", "page") or part.endswith(".html") else "*"
+        for index, part in enumerate(parts)
+    )
+
 
 def build_site(build: SiteBuild, output: Path) -> None:
     """Run `communique build`; fail the session's tests with its output if it fails."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(ROOT / "src")]))
     completed = subprocess.run(
-        [sys.executable, "-m", "communique", "build", "--content", str(build.content)]
-        + ["--output", str(output), "--base-url", build.base_url, "--now", NOW],
+        [
+            *(sys.executable, "-m", "communique", "build", "--content", str(build.content)),
+            *("--output", str(output), "--base-url", build.base_url, "--now", NOW),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -129,7 +166,7 @@ PageCheck = Callable[[Page], list[str]]
 def problems_on_every_page(page: Page, site: BuiltSite, check: PageCheck) -> list[str]:
     """Load each page of the site in turn and run `check`; label each problem with the page URL."""
     problems = []
-    for relative in site.pages:
+    for relative in site.browser_pages:
         response = page.goto(site.local_url + relative)
         assert response is not None and response.ok, f"{site.public_url(relative)} did not load"
         problems += [f"{site.public_url(relative)}: {problem}" for problem in check(page)]
@@ -141,10 +178,13 @@ def report(check: str, site: BuiltSite, problems: list[str]) -> str:
     return f"{check} found {len(problems)} problem(s) in the {site.build.name} build:\n" + "\n".join(problems)
 
 
-def axe_in_both_colour_schemes(page: Page) -> list[str]:
-    """axe-core's violations with the reader's colour scheme light and dark."""
+def axe_in_each_colour_scheme(page: Page) -> list[str]:
+    """axe-core's violations in the light scheme, and in the dark one if the page has one."""
     problems = []
-    for scheme in ("light", "dark"):
+    schemes: list[Literal["light", "dark"]] = ["light"]
+    if responds_to_dark_scheme(page):
+        schemes.append("dark")
+    for scheme in schemes:
         page.emulate_media(color_scheme=scheme)
         for violation in axe_violations(page):
             for node in violation["nodes"]:
@@ -164,7 +204,7 @@ def reflow_at_320_px(page: Page) -> list[str]:
 
 
 def test_every_page_passes_axe(page: Page, site: BuiltSite) -> None:
-    problems = problems_on_every_page(page, site, axe_in_both_colour_schemes)
+    problems = problems_on_every_page(page, site, axe_in_each_colour_scheme)
     assert not problems, report("axe-core", site, problems)
 
 
