@@ -62,13 +62,14 @@ def test_statement_page(full_site: Path) -> None:
     translation = parse_page(full_site / "statements/2023-12-small-group-rome-it/index.html")
     assert translation.find("h1", lang="it")
     assert "Rome" in translation.text  # inherited meeting location
-    assert "December 2023" in translation.text
+    assert "dicembre 2023" in translation.text and translation.find("time", lang="it")
+    assert "Italiano: Dichiarazione congiunta" in page.text
 
 
 def test_body_rendering(full_site: Path) -> None:
     page = parse_page(full_site / "statements/2022-05-11-small-group-marrakech/index.html")
     assert page.find("a", href="/statements/2016-02-02-small-group-rome/")
-    assert page.find("h3")  # "## Africa" shifted one level down
+    assert page.find("h2") and not page.find("h3")  # "## Africa" is the body's first level: h2
     rome = parse_page(full_site / "statements/2016-02-02-small-group-rome/index.html")
     assert rome.find("table") and rome.find("th")
     assert rome.find("section", **{"class": "footnotes"}) or rome.find("hr", **{"class": "footnotes-sep"})

@@ -113,11 +113,11 @@ def test_link_schemes(url: str, safe: bool) -> None:
 
 
 def test_markdown_body() -> None:
-    body = "# Heading\n\nText with [link](other.md#part) and <em>raw</em>.\n\n[x](data:text/html,hi)\n"
+    body = "# Heading\n\n### Skipped a level\n\nText with [link](other.md#part) and <em>raw</em>.\n\n[x](data:text/html,hi)\n"
     rendered, problems = render_body("f.md", body, 10, "statements",
                                      {"statements/other.md": "other"}, "/statements/{id}/")
     assert problems == []
-    assert "<h2>Heading</h2>" in rendered.html
+    assert "<h2>Heading</h2>" in rendered.html and "<h3>Skipped a level</h3>" in rendered.html
     assert '<a href="/statements/other/#part">link</a>' in rendered.html
     assert "&lt;em&gt;raw&lt;/em&gt;" in rendered.html
     assert 'href="data:' not in rendered.html

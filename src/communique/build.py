@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from jinja2 import Environment, TemplateError
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
 from .discover import find_statement_files
-from .entities import load_registry
+from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
 from .models import Site
@@ -104,11 +105,22 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
             cache.put(source, result, found)
         parsed.append(result)
         problems += found
-    assembly, found = assemble(parsed, site, options.now, options.drafts)
+    inputs = inputs_digest(options.content, site, files)
+    assembly, found = assemble(parsed, site, options.now, options.drafts, inputs)
     problems += found
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     return CheckedSite(site, assembly, build_index(assembly.published), tuple(problems))
+
+
+def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
+    """Digest of what every statement depends on besides its own file."""
+    digest = hashlib.blake2b(repr(site).encode(), digest_size=16)
+    for name in (COUNTRIES_FILE, ORGANISATIONS_FILE):
+        path = content / name
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    digest.update("\n".join(files).encode())
+    return digest.digest()
 
 
 def build_site(options: Options, project: Path | None = None) -> BuildResult:

@@ -8,6 +8,7 @@ apart so that nothing of them reaches the output.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,9 +46,13 @@ class Assembly:
     """What it keeps back."""
 
 
-def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime,
-             drafts: bool) -> tuple[Assembly, list[Problem]]:
-    """Cross-check the parsed files and build the statements."""
+def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: bool,
+             inputs: bytes = b"") -> tuple[Assembly, list[Problem]]:
+    """Cross-check the parsed files and build the statements.
+
+    `inputs` is a digest of what every statement depends on besides its own file (the site's
+    settings, the entity files, the list of statement files); it goes into each fingerprint.
+    """
     problems: list[Problem] = []
     by_id: dict[str, ParsedFile] = {}
     for file in parsed:
@@ -64,7 +69,9 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime,
         problems += found
         if file.invalid or any(p.is_error for p in found):
             continue
-        statements[file.id] = _statement(file, values, site, now)
+        original = by_id.get(values.get("translation_of") or "")
+        fingerprint = _fingerprint(inputs, file, original, values, now)
+        statements[file.id] = _statement(file, values, site, now, fingerprint)
     published, withheld = _split_withheld(statements, by_id, now, drafts)
     problems += _check_links(published, withheld, by_id)
     return Assembly(tuple(published), tuple(withheld)), problems
@@ -117,7 +124,19 @@ _REQUIRED_HINTS = {
 }
 
 
-def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime) -> Statement:
+def _fingerprint(inputs: bytes, file: ParsedFile, original: ParsedFile | None,
+                 values: dict[str, Any], now: dt.datetime) -> bytes:
+    digest = hashlib.blake2b(inputs, digest_size=16)
+    digest.update(file.digest)
+    if original is not None:
+        digest.update(original.digest)
+    if "date" not in values:  # a draft without a date stands in today's
+        digest.update(now.date().isoformat().encode())
+    return digest.digest()
+
+
+def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime,
+               fingerprint: bytes) -> Statement:
     """The model; a draft's missing fields get stand-ins so that it can be previewed."""
     body = file.body
     date = values.get("date") or PartialDate(now.year, now.month, now.day)
@@ -147,6 +166,7 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         corrections=values.get("corrections", ()),
         links_to=body.links_to if body else (),
         text=body.text if body else "",
+        fingerprint=fingerprint,
     )
 
 
@@ -164,8 +184,9 @@ def _split_withheld(statements: dict[str, Statement], by_id: dict[str, ParsedFil
         if original and statement.id not in reasons and original in reasons:
             reasons[statement.id] = replace(reasons[original], id=statement.id, path=statement.path)
     if drafts:  # a preview shows everything, each withheld statement marked as such
-        previews = [replace(s, preview=reasons[s.id].reason) if s.id in reasons else s
-                    for s in statements.values()]
+        previews = [replace(s, preview=reasons[s.id].reason,
+                            fingerprint=s.fingerprint + reasons[s.id].reason.encode())
+                    if s.id in reasons else s for s in statements.values()]
         return previews, []
     published = [s for s in statements.values() if s.id not in reasons]
     return published, sorted(reasons.values(), key=lambda w: w.path)

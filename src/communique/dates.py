@@ -103,3 +103,13 @@ def _format(date: PartialDate, lang: str) -> str:
     else:
         text = str(date.year)
     return text
+
+
+@lru_cache(maxsize=256)
+def language_name(lang: str) -> str:
+    """The language's own name for itself ("Italiano", "Français"), or the tag if unknown."""
+    try:
+        name = Locale.parse(lang.replace("-", "_")).get_display_name(lang.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return lang
+    return (name[:1].upper() + name[1:]) if name else lang

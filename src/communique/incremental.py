@@ -9,15 +9,19 @@ context, compared by value, so a page is re-rendered exactly when something it s
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from .dates import PartialDate
 from .discover import SourceFile
+from .models import Correction, Entity, Meeting, Person, Statement
 from .problems import Problem
 from .validate import ParsedFile
 
 CONFIG_FILES = ("site.yaml", "countries.yaml", "organisations.yaml")
+_AS_IS = (str, int, float, bool, type(None), bytes, PartialDate, Entity, Meeting, Person, Correction)
+"""Values that are their own key: immutable and cheap to hash."""
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -60,13 +64,31 @@ class ParseCache:
         self.entries[source.relative] = (_stamp(source.absolute), parsed, problems)
 
 
-def freeze(value: Any) -> Hashable:
-    """A hashable copy of a template context: lists become tuples, dicts sorted item tuples."""
+def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> Hashable:
+    """A hashable key for a template context, compared by value.
+
+    A statement stands for itself by its fingerprint; other dataclasses, lists and dicts become
+    tuples. `memo` remembers collections by identity within one build, where the same group of
+    statements appears in many contexts.
+    """
+    if isinstance(value, Statement):
+        return value.fingerprint
+    if isinstance(value, _AS_IS):
+        return value
+    if memo is not None and (known := memo.get(id(value))) is not None:
+        return known[1]
+    frozen: Hashable
     if isinstance(value, Mapping):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
-    return value  # type: ignore[no-any-return]
+        frozen = tuple(sorted((k, freeze(v, memo)) for k, v in value.items()))
+    elif isinstance(value, list | tuple):
+        frozen = tuple(freeze(v, memo) for v in value)
+    elif is_dataclass(value):
+        frozen = (type(value).__name__, *(freeze(getattr(value, f.name), memo) for f in fields(value)))
+    else:
+        frozen = value
+    if memo is not None:  # the entry holds `value`, so its id is not reused during the build
+        memo[id(value)] = (value, frozen)
+    return frozen
 
 
 @dataclass(slots=True)
@@ -79,10 +101,13 @@ class RenderCache:
     """Pages of the build before, consulted and dropped as this build goes."""
     rendered: int = 0
     """Pages rendered (not reused) by the last build."""
+    memo: dict[int, tuple[Any, Hashable]] = field(default_factory=dict)
+    """Frozen collections of this build, by identity (see `freeze`)."""
 
     def start(self) -> None:
         """Begin a build: keep only what this build uses."""
         self.previous, self.pages, self.rendered = self.pages, {}, 0
+        self.memo = {}
 
     def clear(self) -> None:
         """Forget every page (after a template change)."""

@@ -45,12 +45,29 @@ def is_safe_url(url: str) -> bool:
     return match is None or match.group(1).lower() in _SAFE_SCHEMES
 
 
-def _shift_heading(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any,
-                   env: Any) -> str:
-    token = tokens[idx]
-    level = min(int(token.tag[1]) + 1, 6)
-    token.tag = f"h{level}"
-    return self.renderToken(tokens, idx, options, env)
+def shift_headings(tokens: Sequence[Token]) -> None:
+    """Number body headings h2, h3, … by the levels the body uses, closing gaps.
+
+    The title is the page's only `<h1>`; a body that jumps from `#` to `###` still gives an
+    outline without a skipped level.
+    """
+    used = sorted({int(t.tag[1]) for t in tokens if t.type == "heading_open"})
+    level_of = {level: f"h{min(rank + 2, 6)}" for rank, level in enumerate(used)}
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = level_of[int(token.tag[1])]
+
+
+def _footnote_block_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any,
+                         env: Any) -> str:
+    return ('<hr class="footnotes-sep">\n<section class="footnotes" aria-label="Notes">\n'
+            '<ol class="footnotes-list">\n')
+
+
+def _footnote_anchor(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any,
+                     env: Any) -> str:
+    html = str(self.rules["footnote_anchor_default"](tokens, idx, options, env))
+    return html.replace('class="footnote-backref"', 'class="footnote-backref" aria-label="Back to the text"')
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +76,9 @@ def _parser() -> MarkdownIt:
     md.enable("table")
     md.use(footnote_plugin)
     md.validateLink = is_safe_url  # type: ignore[method-assign]
-    md.add_render_rule("heading_open", _shift_heading)
-    md.add_render_rule("heading_close", _shift_heading)
+    md.add_render_rule("footnote_block_open", _footnote_block_open)
+    md.renderer.rules["footnote_anchor_default"] = md.renderer.rules["footnote_anchor"]
+    md.add_render_rule("footnote_anchor", _footnote_anchor)
     return md
 
 
@@ -111,6 +129,7 @@ def render_body(
                 linked.append(target_id)
                 token.attrs["href"] = statement_url.format(id=target_id) + fragment
         text_parts.append("\n")
+    shift_headings(tokens)
     html = md.renderer.render(tokens, md.options, {})
     text = re.sub(r"[ \t]+", " ", "".join(text_parts)).strip()
     return RenderedBody(html, text, tuple(dict.fromkeys(linked))), problems

@@ -132,6 +132,9 @@ class Statement:
     """The plain text of the body, for feeds and search."""
     preview: str | None = None
     """Why only a --drafts preview shows it: "draft" or "embargo"; None when it is published."""
+    fingerprint: bytes = field(default=b"", compare=False, repr=False)
+    """Digest of everything the statement was made from (its file, its original's, the site's
+    settings and files): equal fingerprints mean equal statements, so caches compare these."""
 
     @property
     def direction(self) -> str:

@@ -25,7 +25,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from .dates import PartialDate
+from .dates import PartialDate, language_name
 from .incremental import RenderCache, freeze
 from .indexes import (
     FEED_SIZE,
@@ -78,6 +78,7 @@ def make_environment(site: Site, dirs: list[Path]) -> Environment:
     env.filters["human_date"] = lambda d, lang=site.language: d.human(lang)
     env.filters["month_name"] = _month_name(site.language)
     env.filters["human_instant"] = human_instant
+    env.filters["language_name"] = language_name
     return env
 
 
@@ -127,7 +128,7 @@ class Renderer:
         """Render `template` with `context` (or take it from the cache)."""
         if self.cache is None:
             return self.env.get_template(template).render(**context)
-        key = (template, freeze(context))
+        key = (template, freeze(context, self.cache.memo))
         html = self.cache.previous.get(key) or self.cache.pages.get(key)
         if html is None:
             html = self.env.get_template(template).render(**context)
@@ -182,13 +183,13 @@ def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
     series: tuple[Statement, ...] = ()
     if original.meeting and original.meeting.slug in meetings:
         series = meetings[original.meeting.slug].statements
-    position = series.index(original) if original in series else -1
+    position = next((n for n, s in enumerate(series) if s is original), -1)
     newer = series[position - 1] if position > 0 else None
     older = series[position + 1] if 0 <= position < len(series) - 1 else None
     year = str(statement.date.year)
     return r.page(
         "statement.html", statement=statement, versions=versions if len(versions) > 1 else (),
-        series=tuple(s for s in series if s is not original), newer=newer, older=older,
+        series=series, original=original, newer=newer, older=older,
         hosts=_host_roles(statement), breadcrumbs=(("Archive", "archive/"), (year, f"archive/{year}/")))
 
 
@@ -290,8 +291,9 @@ def statement_record(statement: Statement, site: Site) -> dict[str, Any]:
 
 def render_statements_json(index: SiteIndex, site: Site) -> bytes:
     """`/statements.json`: every published statement, newest first."""
-    data = {"version": 1, "statements": [statement_record(s, site) for s in index.statements]}
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    records = ",\n".join(json.dumps(statement_record(s, site), ensure_ascii=False)
+                          for s in index.statements)
+    return f'{{"version": 1, "statements": [\n{records}\n]}}\n'.encode()
 
 
 def theme_assets(dirs: list[Path]) -> Iterator[tuple[str, Path]]:

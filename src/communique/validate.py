@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,8 @@ class ParsedFile:
     """Line where the body starts."""
     invalid: bool = False
     """True when the file had errors: it is not assembled into a statement."""
+    digest: bytes = b""
+    """BLAKE2 digest of the file's bytes."""
 
     @property
     def id(self) -> str:
@@ -126,6 +129,7 @@ def parse_statement_file(
     data, found = read_source(source)
     if data is None:
         return parsed, problems + found
+    parsed.digest = hashlib.blake2b(data, digest_size=16).digest()
     text, found = decode_text(path, data)
     if text is None:
         return parsed, problems + found

@@ -44,19 +44,6 @@ _AXE_RUN = """async (tags) => {
   }));
 }"""
 
-_SKIP_LINK_STATE = """() => {
-  const probes = window.__a11yProbes;
-  const link = document.activeElement;
-  const target = probes.skipLinkTarget(link);
-  const main = document.querySelector("main");
-  return {
-    description: probes.describe(link),
-    isSamePageLink: link?.localName === "a" && (link.getAttribute("href") || "").startsWith("#"),
-    target: target ? probes.describe(target) : "",
-    targetInMain: Boolean(target && main && (target === main || main.contains(target))),
-  };
-}"""
-
 
 class ToolMissingError(RuntimeError):
     """A tool that a check needs is not installed."""
@@ -274,38 +261,15 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 def responds_to_dark_scheme(page: Page) -> bool:
     """Whether the page's CSS or color-scheme can change with the reader's dark preference."""
-    responds: bool = page.evaluate(
-        """() => {
-          const mentionsScheme = (rule) =>
-            (rule.conditionText || rule.media?.mediaText || "").includes("prefers-color-scheme") ||
-            [...(rule.cssRules || [])].some(mentionsScheme);
-          const sheets = [...document.styleSheets].some((sheet) => {
-            try {
-              return [...sheet.cssRules].some(mentionsScheme);
-            } catch {
-              return true; // unreadable (cross-origin) sheet: assume it might
-            }
-          });
-          return sheets || getComputedStyle(document.documentElement).colorScheme.includes("dark");
-        }"""
-    )
+    install_probes(page)
+    responds: bool = page.evaluate("window.__a11yProbes.respondsToDarkScheme()")
     return responds
 
 
 def start_focus_from_top(page: Page) -> None:
     """Make the next Tab focus the page's first tab stop, as on a fresh load."""
     install_probes(page)
-    page.evaluate(
-        """() => {
-          const start = document.createElement("span");
-          start.tabIndex = -1;
-          document.body.prepend(start);
-          start.focus({ preventScroll: true });
-          start.blur();
-          start.remove();
-          window.scrollTo(0, 0);
-        }"""
-    )
+    page.evaluate("window.__a11yProbes.startFocusFromTop()")
 
 
 def first_tab_target(page: Page) -> str:
@@ -320,13 +284,12 @@ def skip_link_problems(page: Page) -> list[str]:
     """Check the first tab stop is a visible skip link that moves focus into <main>."""
     start_focus_from_top(page)
     page.keyboard.press("Tab")
-    state = page.evaluate(_SKIP_LINK_STATE)
+    state = page.evaluate("window.__a11yProbes.skipLinkState()")
     if not state["isSamePageLink"]:
         return [f"the first tab stop is {state['description']}, not a skip link to the main content"]
     problems = []
-    obscured = page.evaluate("window.__a11yProbes.isObscured(document.activeElement)")
-    if obscured:
-        problems.append(f"the focused skip link {state['description']} cannot be seen: {obscured}")
+    if state["obscured"]:
+        problems.append(f"the focused skip link {state['description']} cannot be seen: {state['obscured']}")
     if not state["target"]:
         return [*problems, f"the skip link {state['description']} points to no element"]
     if not state["targetInMain"]:
@@ -434,14 +397,8 @@ def broken_page_resources(page: Page) -> list[str]:
     Meant for the 404 page loaded at a deep, missing path, where a static host
     serves it: relative URLs that work at the site root break there.
     """
-    urls: list[str] = page.evaluate(
-        """() => [...new Set(
-          [...document.querySelectorAll("a[href], link[href], script[src], img[src]")]
-            .map((el) => new URL(el.href || el.src, document.baseURI))
-            .map((url) => url.href.split("#")[0])
-            .filter((url) => url.startsWith(location.origin + "/") && url !== location.href.split("#")[0])
-        )]"""
-    )
+    install_probes(page)
+    urls: list[str] = page.evaluate("window.__a11yProbes.sameOriginResources()")
     problems = []
     for url in urls:
         response = page.request.get(url, max_redirects=5)

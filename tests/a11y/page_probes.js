@@ -11,7 +11,7 @@
     if (!el || el === document.body || el === document.documentElement) {
       return "<body>";
     }
-    let text = (el.getAttribute("aria-label") || el.textContent || el.value || "")
+    let text = (el.getAttribute("aria-label") || el.labels?.[0]?.textContent || el.textContent || el.value || "")
       .replace(/\s+/g, " ")
       .trim();
     if (text.length > 40) text = `${text.slice(0, 39)}…`;
@@ -234,6 +234,54 @@
     return problems;
   }
 
+  // Moves the sequential focus starting point back to the top of the page,
+  // so the next Tab lands on the first tab stop as on a fresh load.
+  function startFocusFromTop() {
+    const start = document.createElement("span");
+    start.tabIndex = -1;
+    document.body.prepend(start);
+    start.focus({ preventScroll: true });
+    start.blur();
+    start.remove();
+    window.scrollTo(0, 0);
+  }
+
+  function skipLinkState() {
+    const link = document.activeElement;
+    const target = skipLinkTarget(link);
+    const main = document.querySelector("main");
+    return {
+      description: describe(link),
+      isSamePageLink: link?.localName === "a" && (link.getAttribute("href") || "").startsWith("#"),
+      obscured: isObscured(link),
+      target: target ? describe(target) : "",
+      targetInMain: Boolean(target && main && (target === main || main.contains(target))),
+    };
+  }
+
+  function respondsToDarkScheme() {
+    const mentionsScheme = (rule) =>
+      (rule.conditionText || rule.media?.mediaText || "").includes("prefers-color-scheme") ||
+      [...(rule.cssRules || [])].some(mentionsScheme);
+    const sheets = [...document.styleSheets].some((sheet) => {
+      try {
+        return [...sheet.cssRules].some(mentionsScheme);
+      } catch {
+        return true; // an unreadable (cross-origin) sheet might
+      }
+    });
+    return sheets || getComputedStyle(document.documentElement).colorScheme.includes("dark");
+  }
+
+  // Same-origin URLs the page links to or loads, other than the page itself.
+  function sameOriginResources() {
+    const here = location.href.split("#")[0];
+    const urls = [...document.querySelectorAll("a[href], link[href], script[src], img[src]")]
+      .map((el) => new URL(el.href || el.src, document.baseURI).href.split("#")[0])
+      .filter((url) => url.startsWith(`${location.origin}/`) && url !== here);
+    return [...new Set(urls)];
+  }
+
   window.__a11yProbes = {
     activeSnapshot,
     applyTextSpacing,
@@ -246,7 +294,11 @@
     markTabbables,
     overflowingElements,
     printProblems,
+    respondsToDarkScheme,
     restingSignatures,
+    sameOriginResources,
+    skipLinkState,
     skipLinkTarget,
+    startFocusFromTop,
   };
 })();

@@ -36,11 +36,11 @@ GOOD_PAGE = """<!DOCTYPE html>
 body { margin: 0 auto; max-width: 40em; padding: 0 1em; font: 1rem/1.5 sans-serif; }
 body { color: #1a1a1a; background: #fff; }
 a { color: #0b4f8a; }
-a:focus-visible, button:focus-visible { outline: 3px solid #8a3b0b; outline-offset: 2px; }
+:focus-visible { outline: 3px solid #8a3b0b; outline-offset: 2px; }
 .skip { position: absolute; left: 0; top: -10em; padding: 0.5em; background: #fff; }
 .skip:focus { top: 0; }
 nav ul { display: flex; flex-wrap: wrap; gap: 0.5em; margin: 0; padding: 0; list-style: none; }
-nav a, button { display: inline-block; min-height: 24px; padding: 0.5em; }
+nav a, button, summary { display: inline-block; min-height: 24px; padding: 0.5em; }
 main:focus { outline: none; }
 @media print { nav, .skip { display: none; } }
 </style>
@@ -57,7 +57,11 @@ main:focus { outline: none; }
 <h1>Joint statement on maritime security</h1>
 <p>The foreign ministers met in Rome and agreed to <a href="about.html#follow-up">meet again</a>.</p>
 <p id="follow-up">They will review progress next year.</p>
+<details><summary>Participants</summary><p>France, Italy and Japan.</p></details>
+<form role="search" action="index.html">
+<label for="q">Search statements</label> <input id="q" name="q" type="search">
 <button type="button">Share</button>
+</form>
 </main>
 <footer><p>Published by the ministries.</p></footer>
 </body>

@@ -2,7 +2,7 @@
 
 The repository's own content and the full fixture site are built once per
 session (the fixture site at the domain root and at a sub-path) and served
-locally. Each test runs one check over every page of one build and reports
+locally. Each test runs one check over the pages of one build and reports
 every failure with the page's public URL, so one run shows all that is wrong.
 """
 
@@ -197,9 +197,10 @@ def axe_in_each_colour_scheme(page: Page) -> list[str]:
     return problems
 
 
-def reflow_at_320_px(page: Page) -> list[str]:
-    """Horizontal scrolling at 320 CSS px, without and with WCAG text spacing."""
-    problems = horizontal_overflow(page, width=320)
+def reflow_and_text_spacing(page: Page) -> list[str]:
+    """WCAG text spacing on a desktop screen, then reflow at 320 CSS px without and with it."""
+    problems = [f"at 1280px {problem}" for problem in text_spacing_clipping(page)]
+    problems += horizontal_overflow(page, width=320)
     return problems + [f"at 320px {problem}" for problem in text_spacing_clipping(page)]
 
 
@@ -223,14 +224,9 @@ def test_focus_stays_visible_in_forced_colours(page: Page, site: BuiltSite) -> N
     assert not problems, report("the forced-colours focus check", site, problems)
 
 
-def test_every_page_reflows_at_320_px(page: Page, site: BuiltSite) -> None:
-    problems = problems_on_every_page(page, site, reflow_at_320_px)
-    assert not problems, report("the reflow check", site, problems)
-
-
-def test_text_spacing_clips_nothing(page: Page, site: BuiltSite) -> None:
-    problems = problems_on_every_page(page, site, text_spacing_clipping)
-    assert not problems, report("the text spacing check", site, problems)
+def test_every_page_reflows_at_320_px_and_takes_text_spacing(page: Page, site: BuiltSite) -> None:
+    problems = problems_on_every_page(page, site, reflow_and_text_spacing)
+    assert not problems, report("the reflow and text spacing check", site, problems)
 
 
 def test_print_hides_navigation_and_keeps_the_text(page: Page, site: BuiltSite) -> None:
@@ -257,16 +253,14 @@ def test_no_broken_links(site: BuiltSite) -> None:
 
 
 def test_every_page_is_valid_html(built_sites: dict[str, BuiltSite]) -> None:
-    pages = {
-        path: (site, path.relative_to(site.output).as_posix())
+    labels = {
+        str(path): f"{site.build.name}/{path.relative_to(site.output).as_posix()}"
         for site in built_sites.values()
         for path in sorted(site.output.rglob("*.html"))
     }
-    problems = []
-    for message in run_vnu(list(pages)):
-        site, relative = pages[Path(message["file"])]
-        problems.append(
-            f"{site.build.name}/{relative}:{message['line']}:{message['column']}: {message['severity']}:"
-            f" {message['message']} [{message['extract'].strip()}]"
-        )
+    problems = [
+        f"{labels.get(message['file'], message['file'])}:{message['line']}:{message['column']}:"
+        f" {message['severity']}: {message['message']} [{' '.join(message['extract'].split())}]"
+        for message in run_vnu([Path(path) for path in labels])
+    ]
     assert not problems, "the Nu Html Checker found problems:\n" + "\n".join(problems)
