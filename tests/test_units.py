@@ -113,7 +113,8 @@ def test_link_schemes(url: str, safe: bool) -> None:
 
 
 def test_markdown_body() -> None:
-    body = "# Heading\n\n### Skipped a level\n\nText with [link](other.md#part) and <em>raw</em>.\n\n[x](data:text/html,hi)\n"
+    body = ("# Heading\n\n### Skipped a level\n\nText with [link](other.md#part) and <em>raw</em>.\n\n"
+            "[x](data:text/html,hi)\n")
     rendered, problems = render_body("f.md", body, 10, "statements",
                                      {"statements/other.md": "other"}, "/statements/{id}/")
     assert problems == []

@@ -77,7 +77,8 @@ def _parser() -> MarkdownIt:
     md.use(footnote_plugin)
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.add_render_rule("footnote_block_open", _footnote_block_open)
-    md.renderer.rules["footnote_anchor_default"] = md.renderer.rules["footnote_anchor"]
+    rules = md.renderer.rules  # type: ignore[attr-defined]
+    rules["footnote_anchor_default"] = rules["footnote_anchor"]
     md.add_render_rule("footnote_anchor", _footnote_anchor)
     return md
 
