@@ -23,6 +23,8 @@ class Row:
     """communique's timed runs."""
     hugo: list[Sample] | None
     """Hugo's timed runs, or `None` (n/a)."""
+    error: str | None = None
+    """Why the case stopped early, if it did."""
 
 
 def median_seconds(samples: Sequence[Sample]) -> float:
@@ -77,12 +79,18 @@ def render_table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
     return "\n".join([format_line(header), rule, *(format_line(line) for line in lines)])
 
 
+def result_line(row: Row) -> tuple[str, ...]:
+    """One line of the main table."""
+    label = f"{row.label} (FAILED)" if row.error else row.label
+    return (f"{row.size:,}", label, wall(row.communique), cpu(row.communique), memory(row.communique),
+            wall(row.hugo), cpu(row.hugo), memory(row.hugo), ratio(row))
+
+
 def results_table(rows: Sequence[Row]) -> str:
-    """The main table: one line per case and size."""
-    lines = [(f"{row.size:,}", row.label, wall(row.communique), cpu(row.communique),
-              memory(row.communique), wall(row.hugo), cpu(row.hugo), memory(row.hugo), ratio(row))
-             for row in rows]
-    return render_table(COLUMNS, lines)
+    """The main table: one line per case and size, then why any case failed."""
+    table = render_table(COLUMNS, [result_line(row) for row in rows])
+    failures = [f"{row.size:,} {row.label}: {row.error}" for row in rows if row.error]
+    return "\n".join([table, *failures])
 
 
 SCALING_COLUMNS = ("size", "tool", "cold s", "s per 1k", "cpu s", "RSS MiB", "MiB per 1k")

@@ -19,13 +19,14 @@ import subprocess
 import sys
 import venv
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from cases import REPO, Case, Side, Tools, Workspace, all_cases, cold_cases
 from corpus import DEFAULT_SEED
-from measure import Sample, run_measured, run_quietly
+from measure import CommandFailed, Sample, run_measured, run_quietly
 from profiling import profile_cold_build
-from report import Row, results_table, scaling_table
+from report import Row, result_line, results_table, scaling_table
 from synth import write_sites
 
 BENCH = Path(__file__).resolve().parent
@@ -99,18 +100,24 @@ def run_side(workspace: Workspace, side: Side, run: int) -> Sample:
 
 
 def measure_case(workspace: Workspace, case: Case, runs: int) -> Row:
-    """A warm-up, then `runs` timed runs, alternating communique and Hugo."""
-    if case.setup:
-        case.setup(workspace)
+    """A warm-up, then `runs` timed runs, alternating communique and Hugo.
+
+    A failing command ends the case (its row says why) but not the benchmark.
+    """
     row = Row(workspace.size, case.label, [], [] if case.hugo else None)
-    for run in range(runs + 1):
-        communique = run_side(workspace, case.communique, run)
-        hugo = run_side(workspace, case.hugo, run) if case.hugo else None
-        if run == 0:
-            continue
-        row.communique.append(communique)
-        if row.hugo is not None and hugo is not None:
-            row.hugo.append(hugo)
+    try:
+        if case.setup:
+            case.setup(workspace)
+        for run in range(runs + 1):
+            communique = run_side(workspace, case.communique, run)
+            hugo = run_side(workspace, case.hugo, run) if case.hugo else None
+            if run > 0:
+                row.communique.append(communique)
+                if row.hugo is not None and hugo is not None:
+                    row.hugo.append(hugo)
+    except CommandFailed as failure:
+        print(failure, file=sys.stderr)
+        return replace(row, error=" ".join(str(failure).splitlines()[:2]))
     return row
 
 
@@ -121,8 +128,9 @@ def benchmark(sizes: Sequence[int], cases: list[Case], runs: int, seed: int) -> 
         print(f"generating {size:,} statements …", file=sys.stderr)
         workspace = prepare_workspace(size, seed, hugo=True)
         for case in cases:
-            print(f"  {size:,}: {case.label}", file=sys.stderr)
+            print(f"  {size:,}: {case.label} …", file=sys.stderr, end=" ", flush=True)
             rows.append(measure_case(workspace, case, runs))
+            print(result_line(rows[-1])[2], "|", result_line(rows[-1])[5], file=sys.stderr)
     return rows
 
 

@@ -113,3 +113,17 @@ def test_template_error_is_reported_with_its_line(served: tuple[str, Path], brow
     (theme / "home.html").unlink()
     wait_for_text(page, "Latest statements")
     page.close()
+
+
+def test_new_and_deleted_files_are_picked_up(browser: Browser, served: tuple[str, Path]) -> None:
+    url, content = served
+    page = browser.new_page()
+    page.goto(url + "archive/2024/")
+    wait_for_text(page, "Chair's Statement on Maritime Security")
+    new = content / "statements/2024/2024-12-01-new.md"
+    new.write_text("---\ntitle: A Brand New Statement\ndate: 2024-12-01\nissuers: [FR]\n---\nNew.\n")
+    wait_for_text(page, "A Brand New Statement")
+    new.unlink()
+    page.wait_for_function("() => !document.body.innerText.includes('A Brand New Statement')",
+                           timeout=15_000)
+    page.close()

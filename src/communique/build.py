@@ -89,7 +89,10 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
     problems += found
-    sources, found = find_statement_files(options.content, options.content_shown)
+    if cache is not None:
+        sources, found = cache.find_files(options.content, options.content_shown)
+    else:
+        sources, found = find_statement_files(options.content, options.content_shown)
     problems += found
     if site is None:
         raise ContentError(problems)
@@ -106,7 +109,8 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
         parsed.append(result)
         problems += found
     inputs = inputs_digest(options.content, site, files)
-    assembly, found = assemble(parsed, site, options.now, options.drafts, inputs)
+    assembly, found = assemble(parsed, site, options.now, options.drafts, inputs,
+                               cache.statements if cache is not None else None)
     problems += found
     if any(p.is_error for p in problems):
         raise ContentError(problems)
@@ -130,21 +134,26 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
         raise UsageError([refusal])
     checked = check_site(options)
     output, assets = render_checked(checked, options.content)
+    files = render_all(output)
     with output_lock(options.output):
-        write_site(options.output, output.files, assets)
-    return BuildResult(checked, len(output.files) + len(assets))
+        write_site(options.output, files, assets)
+    return BuildResult(checked, len(files) + len(assets))
 
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
                    cache: RenderCache | None = None) -> tuple[Output, list[tuple[str, Path]]]:
-    """Render every page and list the theme's assets; a template error becomes a `Problem`."""
+    """Lay out every page (rendered when asked, see `render_all`) and list the theme's assets."""
     dirs = theme_dirs(checked.site, content)
     env = env or make_environment(checked.site, dirs)
+    return render_site(checked.index, checked.site, env, cache), list(theme_assets(dirs))
+
+
+def render_all(output: Output) -> dict[str, bytes]:
+    """Render every file; a template error becomes a `Problem`."""
     try:
-        output = render_site(checked.index, checked.site, env, cache)
+        return output.render_all()
     except TemplateError as error:
         raise ContentError([template_problem(error)]) from error
-    return output, list(theme_assets(dirs))
 
 
 @contextmanager

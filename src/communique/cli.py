@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -114,6 +115,9 @@ def run_check(options: Options, fmt: str) -> int:
 def run_build(options: Options, *, quiet: bool, verbose: bool) -> int:
     """`communique build`."""
     started = time.perf_counter()
+    # A build is one short process whose objects live until it ends and form no cycles worth
+    # collecting: the cyclic collector would only re-scan them (a third of the time at 10,000).
+    gc.disable()
     try:
         result = build_site(options)
     except UsageError as error:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .dates import PartialDate
-from .models import Site, Statement
+from .models import STATEMENT_TYPES, Listing, Site, Statement, text_direction
 from .problems import Problem, Severity, did_you_mean
 from .validate import REQUIRED, ParsedFile
 
@@ -47,11 +47,14 @@ class Assembly:
 
 
 def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: bool,
-             inputs: bytes = b"") -> tuple[Assembly, list[Problem]]:
+             inputs: bytes = b"",
+             reuse: dict[bytes, Statement] | None = None) -> tuple[Assembly, list[Problem]]:
     """Cross-check the parsed files and build the statements.
 
     `inputs` is a digest of what every statement depends on besides its own file (the site's
     settings, the entity files, the list of statement files); it goes into each fingerprint.
+    `reuse` maps fingerprints to the statements of an earlier build: an equal fingerprint means
+    an equal statement, which is taken as it is; the map is updated for the next build.
     """
     problems: list[Problem] = []
     by_id: dict[str, ParsedFile] = {}
@@ -71,7 +74,11 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
             continue
         original = by_id.get(values.get("translation_of") or "")
         fingerprint = _fingerprint(inputs, file, original, values, now)
-        statements[file.id] = _statement(file, values, site, now, fingerprint)
+        known = reuse.get(fingerprint) if reuse is not None else None
+        statements[file.id] = known or _statement(file, values, site, now, fingerprint)
+    if reuse is not None:
+        reuse.clear()
+        reuse.update((s.fingerprint, s) for s in statements.values())
     published, withheld = _split_withheld(statements, by_id, now, drafts)
     problems += _check_links(published, withheld, by_id)
     return Assembly(tuple(published), tuple(withheld)), problems
@@ -143,15 +150,21 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
     meeting = values.get("meeting")
     if meeting is not None and meeting.start is None:
         meeting = replace(meeting, start=date)
+    title = values.get("title", file.id)
+    lang = values.get("lang", site.language)
+    statement_type = values.get("type", "statement")
+    listing = Listing(file.id, title, date, STATEMENT_TYPES.get(statement_type, statement_type), lang,
+                      text_direction(lang), meeting.name if meeting else None,
+                      meeting.location if meeting else None, values.get("summary"))
     return Statement(
         id=file.id,
         path=file.source.path,
-        title=values.get("title", file.id),
+        title=title,
         date=date,
-        type=values.get("type", "statement"),
+        type=statement_type,
         issuers=values.get("issuers", ()),
         body_html=body.html if body else "",
-        lang=values.get("lang", site.language),
+        lang=lang,
         meeting=meeting,
         participants=values.get("participants", ()),
         observers=values.get("observers", ()),
@@ -167,6 +180,7 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         links_to=body.links_to if body else (),
         text=body.text if body else "",
         fingerprint=fingerprint,
+        listing=listing,
     )
 
 

@@ -5,15 +5,40 @@ from __future__ import annotations
 import html
 import mimetypes
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from jinja2 import TemplateError
+
 from .problems import Problem, sorted_problems
+from .render import template_problem
 
 PREFIX = "/__communique/"
 KEEPALIVE_SECONDS = 15.0
+
+
+class LazySite:
+    """The files of one build, each rendered the first time it is asked for."""
+
+    def __init__(self, thunks: Mapping[str, Callable[[], bytes]], static: Mapping[str, bytes]) -> None:
+        self.thunks = thunks
+        self.done: dict[str, bytes] = dict(static)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.done or key in self.thunks
+
+    def get(self, key: str) -> bytes | None:
+        """The file's bytes (rendering it now if need be), or None if there is no such file."""
+        found = self.done.get(key)
+        if found is None and key in self.thunks:
+            found = self.done[key] = self.thunks[key]()
+        return found
+
+    def paths(self) -> list[str]:
+        """Every file's path."""
+        return [*self.thunks, *(k for k in self.done if k not in self.thunks)]
 
 
 class SiteState:
@@ -21,13 +46,13 @@ class SiteState:
 
     def __init__(self) -> None:
         self.changed = threading.Condition()
-        self.files: dict[str, bytes] = {}
+        self.files = LazySite({}, {})
         self.version = 0
         self.problems: list[Problem] = []
         self.fault_pages: set[str] = set()
         self.closed = False
 
-    def publish(self, files: dict[str, bytes]) -> None:
+    def publish(self, files: LazySite) -> None:
         """A good build: serve these files, forget the problems, tell the tabs."""
         with self.changed:
             self.files, self.problems, self.fault_pages = files, [], set()
@@ -134,7 +159,12 @@ class DevHandler(BaseHTTPRequestHandler):
         key = path.lstrip("/")
         if key == "" or key.endswith("/"):
             key += "index.html"
-        body = files.get(key)
+        try:
+            body = files.get(key)
+        except TemplateError as error:  # rendered on demand: a template error shows up here first
+            problems = [template_problem(error)]
+            state.fail(problems, {"*"})
+            return self.send(500, "text/html; charset=utf-8", error_page(problems, version + 1), head)
         if body is None and f"{key}/index.html" in files:
             self.send_response(301)
             self.send_header("Location", path + "/")
@@ -145,7 +175,7 @@ class DevHandler(BaseHTTPRequestHandler):
         if body is None:
             if problems:
                 return self.send(500, "text/html; charset=utf-8", error_page(problems, version), head)
-            status, key, body = 404, "404.html", files.get("404.html", b"Not found")
+            status, key, body = 404, "404.html", files.get("404.html") or b"Not found"
         kind = mimetypes.guess_type(key)[0] or "application/octet-stream"
         if kind == "text/html":
             body = inject(body, version, len([p for p in problems if p.is_error]))

@@ -21,18 +21,18 @@ class SourceFile:
     """How problems name it: the content folder as given, then the path inside it."""
     relative: str
     """Path inside the content folder, with `/` separators."""
-    absolute: Path
-    """Where to read it."""
+    absolute: str
+    """Where to read it: an absolute path below the content folder's real path."""
+    stem: str = ""
+    """The file name without `.md`: the statement's id."""
+    folder: str = ""
+    """The folder of the file inside the content folder."""
 
-    @property
-    def stem(self) -> str:
-        """The file name without `.md`: the statement's id."""
-        return self.relative.rsplit("/", 1)[-1].removesuffix(".md")
-
-    @property
-    def folder(self) -> str:
-        """The folder of the file inside the content folder."""
-        return self.relative.rsplit("/", 1)[0] if "/" in self.relative else ""
+    @classmethod
+    def at(cls, path: str, relative: str, absolute: str) -> SourceFile:
+        """A source file, its stem and folder worked out once."""
+        folder, _, name = relative.rpartition("/")
+        return cls(path, relative, absolute, name.removesuffix(".md"), folder)
 
 
 def shown_path(content: Path, shown: str, relative: str) -> str:
@@ -43,44 +43,46 @@ def shown_path(content: Path, shown: str, relative: str) -> str:
 def find_statement_files(content: Path, shown: str) -> tuple[list[SourceFile], list[Problem]]:
     """Every `statements/**/*.md`, sorted; symlinks leading outside the content folder refused."""
     root = content / STATEMENTS_DIR
-    problems: list[Problem] = []
-    found: list[SourceFile] = []
     if not root.is_dir():
         return [], [Problem(shown_path(content, shown, STATEMENTS_DIR), None, None,
                             "the content folder has no 'statements' folder",
                             hint="put statement files in content/statements/")]
-    content_real = content.resolve()
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        here = Path(folder)
-        for name in list(dirs):
-            if (here / name).is_symlink():
-                dirs.remove(name)
-                relative = (here / name).relative_to(content).as_posix()
-                problems.append(Problem(shown_path(content, shown, relative), None, None,
-                                        "symbolic links to folders are not followed",
-                                        hint="move the folder into content/"))
-        dirs.sort()
-        for name in sorted(files):
-            if not name.endswith(".md"):
-                continue
-            file = here / name
-            relative = file.relative_to(content).as_posix()
-            path = shown_path(content, shown, relative)
-            if file.is_symlink() and not file.resolve().is_relative_to(content_real):
-                problems.append(Problem(path, None, None,
+    found: list[SourceFile] = []
+    problems: list[Problem] = []
+    real = content.resolve()
+    _walk(real / STATEMENTS_DIR, STATEMENTS_DIR, content, shown, str(real), found, problems)
+    return found, problems
+
+
+def _walk(folder: Path, relative: str, content: Path, shown: str, content_real: str,
+          found: list[SourceFile], problems: list[Problem]) -> None:
+    """Collect the `.md` files below `folder` (plain strings: this runs for every file)."""
+    with os.scandir(folder) as entries:
+        ordered = sorted(entries, key=lambda e: e.name)
+    for entry in ordered:
+        inner = f"{relative}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            _walk(Path(entry.path), inner, content, shown, content_real, found, problems)
+        elif entry.is_symlink() and entry.is_dir():
+            problems.append(Problem(shown_path(content, shown, inner), None, None,
+                                    "symbolic links to folders are not followed",
+                                    hint="move the folder into content/"))
+        elif entry.name.endswith(".md"):
+            if entry.is_symlink() and not os.path.realpath(entry.path).startswith(content_real + os.sep):
+                problems.append(Problem(shown_path(content, shown, inner), None, None,
                                         "symbolic link points outside the content folder",
                                         hint="copy the file into content/ instead of linking it"))
                 continue
-            found.append(SourceFile(path, relative, file))
-    return found, problems
+            found.append(SourceFile.at(shown_path(content, shown, inner), inner, entry.path))
 
 
 def read_source(source: SourceFile) -> tuple[bytes | None, list[Problem]]:
     """The file's bytes, refusing files over the size limit."""
-    size = source.absolute.stat().st_size
+    size = os.stat(source.absolute).st_size
     if size > MAX_STATEMENT_BYTES:
         return None, [Problem(source.path, None, None,
                               f"the file is {size // 1024} KiB; the limit is "
                               f"{MAX_STATEMENT_BYTES // 1024} KiB",
                               hint="split it or move annexes out of the statement")]
-    return source.absolute.read_bytes(), []
+    with open(source.absolute, "rb") as handle:
+        return handle.read(), []

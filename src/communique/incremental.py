@@ -8,25 +8,28 @@ context, compared by value, so a page is re-rendered exactly when something it s
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import os
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .dates import PartialDate
-from .discover import SourceFile
-from .models import Correction, Entity, Meeting, Person, Statement
+from .discover import SourceFile, find_statement_files
+from .models import Correction, Entity, Listing, Meeting, Person, Statement
 from .problems import Problem
 from .validate import ParsedFile
 
 CONFIG_FILES = ("site.yaml", "countries.yaml", "organisations.yaml")
-_AS_IS = (str, int, float, bool, type(None), bytes, PartialDate, Entity, Meeting, Person, Correction)
+_AS_IS = frozenset({str, int, float, bool, type(None), bytes, PartialDate, Entity, Meeting, Person,
+                    Correction, Listing})
 """Values that are their own key: immutable and cheap to hash."""
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path | str) -> tuple[int, int]:
     try:
-        info = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
         return (0, -1)
     return (info.st_mtime_ns, info.st_size)
@@ -42,6 +45,21 @@ class ParseCache:
     """Relative path to (stamp, parsed file, problems)."""
     hits: int = 0
     """Files reused by the last build."""
+    statements: dict[bytes, Statement] = field(default_factory=dict)
+    """The last build's statements by fingerprint (see `crosscheck.assemble`)."""
+    sources: list[SourceFile] | None = None
+    """The statement files found by the last build."""
+    changed: frozenset[str] | None = None
+    """Set by a caller that knows exactly which files changed since the last build (the dev
+    server's watcher, when only existing statement files were written): the list of files is
+    reused and only these are looked at again. None means look at everything."""
+
+    def find_files(self, content: Path, shown: str) -> tuple[list[SourceFile], list[Problem]]:
+        """The statement files: the last build's list when only known files changed."""
+        if self.changed is not None and self.sources is not None:
+            return self.sources, []
+        self.sources, problems = find_statement_files(content, shown)
+        return self.sources, problems
 
     def start(self, content: Path, sources: list[SourceFile]) -> None:
         """Begin a build: forget everything if the set of files or the configuration changed."""
@@ -54,7 +72,9 @@ class ParseCache:
     def get(self, source: SourceFile) -> tuple[ParsedFile, list[Problem]] | None:
         """The cached result for an unchanged file."""
         entry = self.entries.get(source.relative)
-        if entry is None or entry[0] != _stamp(source.absolute):
+        if entry is None:
+            return None
+        if (self.changed is None or source.absolute in self.changed) and entry[0] != _stamp(source.absolute):
             return None
         self.hits += 1
         return entry[1], entry[2]
@@ -71,19 +91,23 @@ def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> H
     tuples. `memo` remembers collections by identity within one build, where the same group of
     statements appears in many contexts.
     """
-    if isinstance(value, Statement):
-        return value.fingerprint
-    if isinstance(value, _AS_IS):
-        return value
+    kind = type(value)
+    if kind is Statement:
+        return value.fingerprint  # type: ignore[no-any-return]
+    if kind in _AS_IS:
+        return value  # type: ignore[no-any-return]
     if memo is not None and (known := memo.get(id(value))) is not None:
         return known[1]
     frozen: Hashable
     if isinstance(value, Mapping):
         frozen = tuple(sorted((k, freeze(v, memo)) for k, v in value.items()))
+    elif isinstance(value, tuple) and _AS_IS.issuperset(map(type, value)):
+        frozen = value  # already immutable and cheap to hash: the common list of listings
     elif isinstance(value, list | tuple):
         frozen = tuple(freeze(v, memo) for v in value)
     elif is_dataclass(value):
-        frozen = (type(value).__name__, *(freeze(getattr(value, f.name), memo) for f in fields(value)))
+        names = _field_names(kind)  # type: ignore[arg-type]
+        frozen = (kind.__name__, *(freeze(getattr(value, name), memo) for name in names))
     else:
         frozen = value
     if memo is not None:  # the entry holds `value`, so its id is not reused during the build
@@ -91,23 +115,63 @@ def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> H
     return frozen
 
 
+class Keyed:
+    """A value used in cache keys, hashed once: compared by value, by identity first."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Keyed) and (self.value is other.value or self.value == other.value)
+
+
+@lru_cache(maxsize=64)
+def _field_names(kind: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
 @dataclass(slots=True)
 class RenderCache:
     """Rendered pages by (template, context); emptied when a template changes."""
 
-    pages: dict[Hashable, str] = field(default_factory=dict)
+    pages: dict[Hashable, bytes] = field(default_factory=dict)
     """The last build's pages."""
-    previous: dict[Hashable, str] = field(default_factory=dict)
+    previous: dict[Hashable, bytes] = field(default_factory=dict)
     """Pages of the build before, consulted and dropped as this build goes."""
     rendered: int = 0
     """Pages rendered (not reused) by the last build."""
     memo: dict[int, tuple[Any, Hashable]] = field(default_factory=dict)
     """Frozen collections of this build, by identity (see `freeze`)."""
 
+    complete: bool = True
+    """Whether every page of the last build was rendered (see `finish`)."""
+
     def start(self) -> None:
-        """Begin a build: keep only what this build uses."""
-        self.previous, self.pages, self.rendered = self.pages, {}, 0
-        self.memo = {}
+        """Begin a build: keep only what the last one used (all it had, if it stopped short)."""
+        if self.complete:
+            self.previous = self.pages
+        else:
+            self.previous.update(self.pages)
+        self.pages, self.rendered, self.memo, self.complete = {}, 0, {}, False
+
+    def finish(self) -> None:
+        """Every page of this build has been rendered."""
+        self.complete = True
+
+    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        """The output for `key`, made only when no earlier build made it."""
+        found = self.previous.get(key) or self.pages.get(key)
+        if found is None:
+            found = make()
+            self.rendered += 1
+        self.pages[key] = found
+        return found
 
     def clear(self) -> None:
         """Forget every page (after a template change)."""

@@ -25,6 +25,11 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku
 """Primary language subtags written right to left."""
 
 
+def text_direction(lang: str) -> str:
+    """`rtl` for right-to-left languages, else `ltr`."""
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     """A country or an international organisation that issues, hosts or attends."""
@@ -83,6 +88,41 @@ class Correction:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """What a list of statements shows of one: list pages are rendered from these alone, so
+    they change only when one of these fields does, not when a statement's text does."""
+
+    id: str
+    """The statement's id."""
+    title: str
+    """Its title."""
+    date: PartialDate
+    """Its date."""
+    type_label: str
+    """Its type, as shown."""
+    lang: str
+    """Its language."""
+    direction: str
+    """`ltr` or `rtl`."""
+    meeting_name: str | None
+    """The meeting series' name."""
+    location: str | None
+    """Where the meeting was."""
+    summary: str | None
+    """The summary."""
+    _hash: int = field(init=False, compare=False, repr=False, default=0)
+    """Computed once: listings are hashed for every list page of every build."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.id, self.title, self.date, self.type_label,
+                                                self.lang, self.meeting_name, self.location,
+                                                self.summary)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     """One published (or withheld) statement, translations resolved."""
 
@@ -132,6 +172,8 @@ class Statement:
     """The plain text of the body, for feeds and search."""
     preview: str | None = None
     """Why only a --drafts preview shows it: "draft" or "embargo"; None when it is published."""
+    listing: Listing | None = field(default=None, compare=False, repr=False)
+    """What lists show of it (always set by the pipeline; see `Listing`)."""
     fingerprint: bytes = field(default=b"", compare=False, repr=False)
     """Digest of everything the statement was made from (its file, its original's, the site's
     settings and files): equal fingerprints mean equal statements, so caches compare these."""
@@ -139,7 +181,13 @@ class Statement:
     @property
     def direction(self) -> str:
         """`rtl` for right-to-left languages, else `ltr`."""
-        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+        return text_direction(self.lang)
+
+    @property
+    def listed(self) -> Listing:
+        """What lists show of it."""
+        assert self.listing is not None, "statements are made with their listing"
+        return self.listing
 
     @property
     def type_label(self) -> str:

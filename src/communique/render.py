@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,18 +24,19 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from markupsafe import Markup, escape
 
 from .dates import PartialDate, language_name
-from .incremental import RenderCache, freeze
+from .incremental import Keyed, RenderCache, freeze
 from .indexes import (
     FEED_SIZE,
     HOME_SIZE,
-    MeetingGroup,
+    Page,
     SiteIndex,
     group_by_month,
     paginate,
 )
-from .models import STATEMENT_TYPES, Entity, Site, Statement
+from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .problems import Problem
 
 ASSETS_DIR = "static"
@@ -79,7 +80,33 @@ def make_environment(site: Site, dirs: list[Path]) -> Environment:
     env.filters["month_name"] = _month_name(site.language)
     env.filters["human_instant"] = human_instant
     env.filters["language_name"] = language_name
+    env.filters["time_tag"] = _time_tag(site.language)
+    env.filters["lang_attrs"] = _lang_attrs(site.language)
+    env.filters["entity_list"] = entity_list
     return env
+
+
+def _time_tag(site_language: str) -> Callable[..., Markup]:
+    def time_tag(date: PartialDate, lang: str = site_language) -> Markup:
+        """`<time datetime="2023-12">December 2023</time>`, marked with its language if not the site's."""
+        marked = f' lang="{escape(lang)}"' if lang != site_language else ""
+        return Markup(f'<time datetime="{date.iso()}"{marked}>{escape(date.human(lang))}</time>')
+    return time_tag
+
+
+def _lang_attrs(site_language: str) -> Callable[[Statement], Markup]:
+    def lang_attrs(statement: Statement) -> Markup:
+        """` lang="it" dir="ltr"` for text in another language than the site's."""
+        if statement.lang == site_language:
+            return Markup("")
+        return Markup(f' lang="{escape(statement.lang)}" dir="{statement.direction}"')
+    return lang_attrs
+
+
+def entity_list(entities: Iterable[Entity]) -> Markup:
+    """Names as an inline list."""
+    items = "".join(f"<li>{escape(e.name)}</li>" for e in entities)
+    return Markup(f'<ul class="inline-list">{items}</ul>')
 
 
 def human_instant(instant: dt.datetime) -> str:
@@ -95,19 +122,35 @@ def _month_name(lang: str) -> Callable[[int, int], str]:
     return name
 
 
+Thunk = Callable[[], bytes]
+"""A file of the output, rendered when called."""
+
+
 @dataclass(slots=True)
 class Output:
-    """The rendered site: output path (with `/`) to bytes, plus the pages for the sitemap."""
+    """The site as files still to render: output path (with `/`) to a thunk making its bytes.
 
-    files: dict[str, bytes] = field(default_factory=dict)
-    """Every file to write."""
+    Rendering is deferred so that the dev server can answer a request by rendering just that
+    page, and the build renders everything with `render_all`.
+    """
+
+    thunks: dict[str, Thunk] = field(default_factory=dict)
+    """Every file of the site."""
     pages: list[str] = field(default_factory=list)
     """URL paths of every HTML page readers should find (for the sitemap)."""
 
-    def add_page(self, url_path: str, html: str) -> None:
+    def add_page(self, url_path: str, html: Thunk) -> None:
         """Add an HTML page at a URL path such as `meetings/` (written as `…/index.html`)."""
-        self.files[url_path + "index.html"] = html.encode("utf-8")
+        self.thunks[url_path + "index.html"] = html
         self.pages.append(url_path)
+
+    def add_file(self, path: str, data: Thunk) -> None:
+        """Add any other file."""
+        self.thunks[path] = data
+
+    def render_all(self) -> dict[str, bytes]:
+        """Render every file."""
+        return {path: thunk() for path, thunk in self.thunks.items()}
 
 
 def statement_url(statement_id: str) -> str:
@@ -124,73 +167,112 @@ class Renderer:
     cache: RenderCache | None = None
     """Pages of earlier builds in this process, if any."""
 
-    def page(self, template: str, **context: Any) -> str:
-        """Render `template` with `context` (or take it from the cache)."""
+    def page(self, template: str, key: Hashable = None, **context: Any) -> Thunk:
+        """Render `template` with `context`, or take it from the cache.
+
+        The cache key is the template and the frozen context, or `key` when the caller knows a
+        cheaper value that determines the whole context.
+        """
+        return lambda: self._render(template, key, lambda: context)
+
+    def keyed_page(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> Thunk:
+        """Render `template` with the context `context()` makes, unless `key` is cached."""
+        return lambda: self._render(template, key, context)
+
+    def _render(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> bytes:
+        def make() -> bytes:
+            return self.env.get_template(template).render(**context()).encode()
         if self.cache is None:
-            return self.env.get_template(template).render(**context)
-        key = (template, freeze(context, self.cache.memo))
-        html = self.cache.previous.get(key) or self.cache.pages.get(key)
-        if html is None:
-            html = self.env.get_template(template).render(**context)
-            self.cache.rendered += 1
-        self.cache.pages[key] = html
-        return html
+            return make()
+        full_key = (template, key if key is not None else freeze(context(), self.cache.memo))
+        return self.cache.get(full_key, make)
+
+    def part(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        """A piece of output other than a page (a JSON record), cached by `key`."""
+        if self.cache is None:
+            return make()
+        return self.cache.get(key, make)
 
 
 def render_site(index: SiteIndex, site: Site, env: Environment,
                 cache: RenderCache | None = None) -> Output:
-    """Every page, feed and data file of the site."""
+    """Every page, feed and data file of the site (as thunks; see `Output`)."""
     out = Output()
     r = Renderer(env, cache)
     if cache is not None:
         cache.start()
     by_id = {s.id: s for s in index.statements}
-    meetings = {group.slug: group for group in index.meetings}
+    series = {group.slug: Keyed(listed(group.statements)) for group in index.meetings}
     render_home(out, r, index)
     for statement in index.statements:
         out.add_page(statement_url(statement.id),
-                     render_statement_page(r, index, statement, by_id, meetings))
+                     render_statement_page(r, index, statement, by_id, series))
     render_meeting_pages(out, r, index)
     render_host_pages(out, r, index)
     render_archive_pages(out, r, index)
-    out.files["404.html"] = r.page("404.html", breadcrumbs=()).encode()
-    out.files["feed.xml"] = r.page("feed.xml", entries=index.originals[:FEED_SIZE]).encode()
-    out.files["statements.json"] = render_statements_json(index, site)
-    out.files["sitemap.xml"] = r.page("sitemap.xml", pages=tuple(sorted(out.pages))).encode()
+    out.add_file("404.html", r.page("404.html", breadcrumbs=()))
+    out.add_file("feed.xml", r.page("feed.xml", entries=index.originals[:FEED_SIZE]))
+    out.add_file("statements.json", lambda: render_statements_json(r, index, site))
+    out.add_file("sitemap.xml", lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))())
     return out
 
 
-def translations_of(index: SiteIndex, statements: Iterable[Statement]) -> dict[str, tuple[Statement, ...]]:
+def translations_of(index: SiteIndex,
+                    statements: Iterable[Statement]) -> dict[str, tuple[Listing, ...]]:
     """The translations of the listed statements (what a list page shows, and nothing more)."""
-    return {s.id: index.translations[s.id] for s in statements if s.id in index.translations}
+    return {s.id: tuple(t.listed for t in index.translations[s.id])
+            for s in statements if s.id in index.translations}
+
+
+def listed(statements: Iterable[Statement]) -> tuple[Listing, ...]:
+    """What lists show of these statements."""
+    return tuple(s.listed for s in statements)
 
 
 def render_home(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/`: the latest statements and the ways in."""
     latest = index.originals[:HOME_SIZE]
     out.add_page("", r.page(
-        "home.html", statements=latest, total=len(index.originals),
+        "home.html", statements=listed(latest), total=len(index.originals),
         meeting_count=len(index.meetings), host_count=len(index.hosts),
         years=tuple(y.year for y in index.years), breadcrumbs=(),
         translations=translations_of(index, latest)))
 
 
 def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
-                          by_id: dict[str, Statement], meetings: dict[str, MeetingGroup]) -> str:
-    """`/statements/<id>/`."""
+                          by_id: dict[str, Statement],
+                          series_of: dict[str, Keyed]) -> Thunk:
+    """`/statements/<id>/`.
+
+    Everything the page shows follows from the statement, its original, the translations and
+    the listings of its meeting series: those are the page's cache key.
+    """
     original = by_id.get(statement.translation_of or "", statement)
     versions = (original, *index.translations.get(original.id, ()))
-    series: tuple[Statement, ...] = ()
-    if original.meeting and original.meeting.slug in meetings:
-        series = meetings[original.meeting.slug].statements
-    position = next((n for n, s in enumerate(series) if s is original), -1)
-    newer = series[position - 1] if position > 0 else None
-    older = series[position + 1] if 0 <= position < len(series) - 1 else None
-    year = str(statement.date.year)
-    return r.page(
-        "statement.html", statement=statement, versions=versions if len(versions) > 1 else (),
-        series=series, original=original, newer=newer, older=older,
-        hosts=_host_roles(statement), breadcrumbs=(("Archive", "archive/"), (year, f"archive/{year}/")))
+    slug = original.meeting.slug if original.meeting else ""
+    keyed_series = series_of.get(slug)
+    series: tuple[Listing, ...] = keyed_series.value if keyed_series else ()  # type: ignore[assignment]
+    key = (statement.fingerprint, original.fingerprint, b"".join(v.fingerprint for v in versions),
+           keyed_series)
+
+    def context() -> dict[str, Any]:
+        position = next((n for n, s in enumerate(series) if s.id == original.id), -1)
+        year = str(statement.date.year)
+        return {
+            "statement": statement, "versions": versions if len(versions) > 1 else (),
+            "series": series, "original": original.listed,
+            "newer": series[position - 1] if position > 0 else None,
+            "older": series[position + 1] if 0 <= position < len(series) - 1 else None,
+            "hosts": _host_roles(statement),
+            "breadcrumbs": (("Archive", "archive/"), (year, f"archive/{year}/")),
+        }
+
+    return r.keyed_page("statement.html", key, context)
+
+
+def listed_page(page: Page[Statement]) -> Page[Listing]:
+    """A page of a list, as listings."""
+    return Page(page.number, page.count, listed(page.items))
 
 
 def _host_roles(statement: Statement) -> tuple[tuple[Entity, str], ...]:
@@ -206,7 +288,8 @@ def render_meeting_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
         base = f"meetings/{group.slug}/"
         for page in paginate(group.statements):
             out.add_page(base + page.path_suffix, r.page(
-                "meeting.html", page=page, base=base, name=group.name, total=len(group.statements),
+                "meeting.html", page=listed_page(page), base=base, name=group.name,
+                total=len(group.statements),
                 breadcrumbs=(("Meetings", "meetings/"),),
                 translations=translations_of(index, page.items)))
 
@@ -219,8 +302,10 @@ def render_host_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
         base = f"hosts/{group.entity.slug}/"
         hosted = sum(1 for _, role in group.entries if role == "host")
         for page in paginate(group.entries):
+            entries = tuple((s.listed, role) for s, role in page.items)
             out.add_page(base + page.path_suffix, r.page(
-                "host.html", page=page, base=base, entity=group.entity, total=len(group.entries),
+                "host.html", page=Page(page.number, page.count, entries), base=base,
+                entity=group.entity, total=len(group.entries),
                 hosted=hosted, breadcrumbs=(("Hosts", "hosts/"),),
                 translations=translations_of(index, (s for s, _ in page.items))))
 
@@ -232,9 +317,10 @@ def render_archive_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     for group in index.years:
         base = f"archive/{group.year}/"
         for page in paginate(group.statements):
+            months = tuple((g.month, listed(g.statements)) for g in group_by_month(page.items))
             out.add_page(base + page.path_suffix, r.page(
-                "year.html", page=page, base=base, year=group.year,
-                months=group_by_month(page.items), breadcrumbs=(("Archive", "archive/"),),
+                "year.html", page=listed_page(page), base=base, year=group.year, months=months,
+                breadcrumbs=(("Archive", "archive/"),),
                 translations=translations_of(index, page.items)))
 
 
@@ -289,11 +375,11 @@ def statement_record(statement: Statement, site: Site) -> dict[str, Any]:
     }
 
 
-def render_statements_json(index: SiteIndex, site: Site) -> bytes:
-    """`/statements.json`: every published statement, newest first."""
-    records = ",\n".join(json.dumps(statement_record(s, site), ensure_ascii=False)
-                          for s in index.statements)
-    return f'{{"version": 1, "statements": [\n{records}\n]}}\n'.encode()
+def render_statements_json(r: Renderer, index: SiteIndex, site: Site) -> bytes:
+    """`/statements.json`: every published statement, newest first, one per line."""
+    records = b",\n".join(r.part(("json", s.fingerprint), lambda s=s: json.dumps(  # type: ignore[misc]
+        statement_record(s, site), ensure_ascii=False).encode()) for s in index.statements)
+    return b'{"version": 1, "statements": [\n' + records + b"\n]}\n"
 
 
 def theme_assets(dirs: list[Path]) -> Iterator[tuple[str, Path]]:
