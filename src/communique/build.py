@@ -23,16 +23,16 @@ from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
 from .models import Site
+from .output import Output, statement_url
 from .problems import ContentError, Problem, UsageError
 from .render import (
-    Output,
     make_environment,
     render_site,
-    statement_url,
     template_problem,
     theme_assets,
     theme_dirs,
 )
+from .static import attachment_files, collisions, find_static_files
 from .validate import ParsedFile, parse_statement_file
 from .write import unsafe_output, write_site
 
@@ -133,7 +133,7 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
     if refusal:
         raise UsageError([refusal])
     checked = check_site(options)
-    output, assets = render_checked(checked, options.content)
+    output, assets = render_checked(checked, options.content, shown=options.content_shown)
     files = render_all(output)
     with output_lock(options.output):
         write_site(options.output, files, assets)
@@ -141,11 +141,20 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
 
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
-                   cache: RenderCache | None = None) -> tuple[Output, list[tuple[str, Path]]]:
-    """Lay out every page (rendered when asked, see `render_all`) and list the theme's assets."""
+                   cache: RenderCache | None = None,
+                   shown: str = "content") -> tuple[Output, list[tuple[str, Path]]]:
+    """Lay out every page (rendered when asked, see `render_all`) and list the files to copy:
+    the theme's assets, the site's static files and the statements' attachments."""
     dirs = theme_dirs(checked.site, content)
     env = env or make_environment(checked.site, dirs)
-    return render_site(checked.index, checked.site, env, cache), list(theme_assets(dirs))
+    output = render_site(checked.index, checked.site, env, cache)
+    static, problems = find_static_files(content, shown)
+    theme = [(name, path, f"theme asset {name}") for name, path in theme_assets(dirs)]
+    copies = theme + attachment_files(checked.index.statements) + static
+    problems += collisions(output.thunks, copies)
+    if problems:
+        raise ContentError(problems)
+    return output, [(name, path) for name, path, _ in copies]
 
 
 def render_all(output: Output) -> dict[str, bytes]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -70,6 +71,8 @@ def make_parser() -> argparse.ArgumentParser:
     new.add_argument("--meeting", help="the meeting (series) name")
     new.add_argument("--host", help="the meeting's host")
 
+    commands.add_parser("schema", help="print the JSON Schema of a statement's front matter")
+
     serve = commands.add_parser("serve", help="build and serve the site on 127.0.0.1")
     _common(serve)
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -79,6 +82,11 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = make_parser().parse_args(argv)
+    if args.command == "schema":
+        from .fieldspec import json_schema
+
+        print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+        return 0
     if args.command == "new":
         from .new import create_statement
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .dates import PartialDate
+from .fieldspec import REQUIRED
 from .models import STATEMENT_TYPES, Listing, Site, Statement, text_direction
 from .problems import Problem, Severity, did_you_mean
-from .validate import REQUIRED, ParsedFile
+from .validate import ParsedFile
 
 INHERITED = ("date", "type", "issuers", "meeting", "participants", "observers", "people",
-             "topics", "source", "embargo", "draft", "corrections")
+             "topics", "source", "embargo", "draft", "corrections", "withdrawn", "attachments")
 """Fields a translation takes from its original unless it gives them itself."""
 
 
@@ -81,6 +82,7 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
         reuse.update((s.fingerprint, s) for s in statements.values())
     published, withheld = _split_withheld(statements, by_id, now, drafts)
     problems += _check_links(published, withheld, by_id)
+    problems += _check_aliases(by_id)
     return Assembly(tuple(published), tuple(withheld)), problems
 
 
@@ -139,6 +141,8 @@ def _fingerprint(inputs: bytes, file: ParsedFile, original: ParsedFile | None,
         digest.update(original.digest)
     if "date" not in values:  # a draft without a date stands in today's
         digest.update(now.date().isoformat().encode())
+    if "attachments" in values:  # their sizes are shown
+        digest.update(repr(values["attachments"]).encode())
     return digest.digest()
 
 
@@ -155,7 +159,8 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
     statement_type = values.get("type", "statement")
     listing = Listing(file.id, title, date, STATEMENT_TYPES.get(statement_type, statement_type), lang,
                       text_direction(lang), meeting.name if meeting else None,
-                      meeting.location if meeting else None, values.get("summary"))
+                      meeting.location if meeting else None, values.get("summary"),
+                      "withdrawn" in values)
     return Statement(
         id=file.id,
         path=file.source.path,
@@ -181,6 +186,10 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         text=body.text if body else "",
         fingerprint=fingerprint,
         listing=listing,
+        aliases=values.get("aliases", ()),
+        withdrawn=values.get("withdrawn"),
+        attachments=values.get("attachments", ()),
+        markdown=file.markdown,
     )
 
 
@@ -204,6 +213,26 @@ def _split_withheld(statements: dict[str, Statement], by_id: dict[str, ParsedFil
         return previews, []
     published = [s for s in statements.values() if s.id not in reasons]
     return published, sorted(reasons.values(), key=lambda w: w.path)
+
+
+def _check_aliases(by_id: dict[str, ParsedFile]) -> list[Problem]:
+    """An alias must not be a live id, nor the alias of two statements."""
+    problems = []
+    claimed: dict[str, str] = {}
+    for file in by_id.values():
+        node = file.nodes.get("aliases")
+        for alias in file.values.get("aliases", ()):
+            place = (file.source.path, node.line if node else None, node.column if node else None)
+            if alias in by_id:
+                problems.append(Problem(*place, f"alias '{alias}' is the id of a statement "
+                                                f"({by_id[alias].source.path})", "aliases",
+                                        "an alias is a former id; remove it or rename that file"))
+            elif alias in claimed:
+                problems.append(Problem(*place, f"alias '{alias}' is also an alias of '{claimed[alias]}'",
+                                        "aliases", "give each former id to one statement"))
+            else:
+                claimed[alias] = file.id
+    return problems
 
 
 def _check_links(published: list[Statement], withheld: list[Withheld],

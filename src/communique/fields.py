@@ -9,17 +9,53 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .dates import PartialDate, parse_date, parse_instant
 from .entities import Registry
 from .frontmatter import Node
 from .models import Correction, Entity, Person
 from .problems import Problem, did_you_mean
-from .slugs import ID_PATTERN
+from .slugs import describe_character, id_fault
 
 _LANG = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*")
 _URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
-_DECEPTIVE = frozenset({"Cf", "Cc", "Co", "Cs"})
+_URL_FORBIDDEN = frozenset('<>"`{}|\\^')
+"""Characters a URL must not hold unencoded; a backslash also reads as `/` in browsers, so
+`https://evil.example\\@good.example` would lead somewhere else than it seems to."""
+_DECEPTIVE = frozenset({"Cf", "Cc", "Co", "Cs", "Zl", "Zp"})
+"""Format, control, private-use and surrogate characters, and the line and paragraph
+separators: invisible, or able to reorder how the text around them is shown (U+202E)."""
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width non-joiner and joiner: needed between letters in Persian and Indic scripts and
+inside emoji sequences, so they are accepted there and nowhere else."""
+_JOINABLE = ("L", "M", "So")
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Invisible or control characters in `text` (line breaks and tabs are not hidden)."""
+    hidden = []
+    for position, ch in enumerate(text):
+        if ch in "\n\t" or not _is_deceptive(ch):
+            continue
+        if ch in _JOINERS and 0 < position < len(text) - 1 and all(
+                unicodedata.category(n).startswith(_JOINABLE)
+                for n in (text[position - 1], text[position + 1])):
+            continue
+        hidden.append(ch)
+    return list(dict.fromkeys(hidden))
+
+
+def _is_deceptive(ch: str) -> bool:
+    code = ord(ch)
+    noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    return noncharacter or unicodedata.category(ch) in _DECEPTIVE
+
+
+def describe_hidden(characters: list[str]) -> str:
+    """`U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE`."""
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+                     for ch in characters)
 
 
 @dataclass(slots=True)
@@ -53,10 +89,10 @@ class Reader:
         if not value:
             self.error(node, name, f"'{name}' must not be empty")
             return None
-        hidden = [ch for ch in value if unicodedata.category(ch) in _DECEPTIVE and ch not in "\n\t"]
+        hidden = hidden_characters(value)
         if hidden:
-            codes = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
-            self.error(node, name, f"'{name}' contains invisible or control characters ({codes})",
+            self.error(node, name, f"'{name}' contains invisible or control characters "
+                                   f"({describe_hidden(hidden)})",
                        "retype the text; such characters can make it read differently than it is")
             return None
         return value
@@ -104,10 +140,11 @@ class Reader:
 
     def identifier(self, node: Node, name: str) -> str | None:
         """A statement id: lowercase a-z, 0-9 and single hyphens."""
-        if node.kind == "scalar" and ID_PATTERN.fullmatch(node.text.strip()):
+        fault = id_fault(node.text.strip()) if node.kind == "scalar" else "it is not text"
+        if fault is None:
             return node.text.strip()
         self.error(node, name, f"'{name}' must be a statement id (lowercase a-z, 0-9 and hyphens),"
-                               f" found {node.describe()}")
+                               f" found {node.describe()}: {fault}")
         return None
 
     def language(self, node: Node, name: str) -> str | None:
@@ -120,11 +157,17 @@ class Reader:
 
     def url(self, node: Node, name: str) -> str | None:
         """An absolute http or https URL."""
-        if node.kind == "scalar" and _URL.fullmatch(node.text.strip()):
-            return node.text.strip()
-        self.error(node, name, f"'{name}' must be an http:// or https:// address, "
-                               f"found {node.describe()}")
-        return None
+        value = node.text.strip() if node.kind == "scalar" else ""
+        if not _URL.fullmatch(value):
+            self.error(node, name, f"'{name}' must be an http:// or https:// address, "
+                                   f"found {node.describe()}")
+            return None
+        fault = url_fault(value)
+        if fault:
+            self.error(node, name, f"'{name}' is not a usable address: {fault}",
+                       "copy the address from the browser's address bar")
+            return None
+        return value
 
     def items(self, node: Node, name: str) -> list[Node]:
         """A list's items; a single scalar counts as a list of one."""
@@ -207,3 +250,18 @@ class Reader:
             if date and note:
                 found.append(Correction(date, note))
         return tuple(sorted(found, key=lambda c: c.date))
+
+
+def url_fault(url: str) -> str | None:
+    """What makes an http(s) address unusable or misleading, or None."""
+    hidden = hidden_characters(url)
+    if hidden:
+        return f"it contains invisible or control characters ({describe_hidden(hidden)})"
+    forbidden = next((ch for ch in url if ch in _URL_FORBIDDEN), None)
+    if forbidden:
+        return f"{describe_character(forbidden)} must be percent-encoded"
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as error:
+        return str(error)
+    return None if host else "it names no host"

@@ -5,12 +5,20 @@ constructed into Python objects by PyYAML: tags, anchors and aliases are refused
 event that carries one, so an alias bomb costs nothing; duplicate keys are errors; and every
 scalar stays the text the editor wrote, with its line and column, for the validator to read with
 YAML 1.2 rules (`NO` is Norway, not false).
+
+A key is always text: `1: x` is the field named "1" (and so an unknown field), never the number
+one; a key that is a list or a mapping (`? [a]`) is refused. Characters YAML itself refuses, and
+the line and paragraph separators YAML would count as line breaks (so that its line numbers no
+longer match the file's), are reported with their code point and place before parsing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+import re
+import unicodedata
 
 import yaml
 
@@ -26,6 +34,10 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 MAX_DEPTH = 8
 """Deepest nesting of mappings and sequences accepted in front matter."""
 FENCE = "---"
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+"""What front matter may not hold: control characters, surrogates, U+FFFE and U+FFFF (refused
+by YAML), and NEL, U+2028 and U+2029 (line breaks to YAML, but not to editors)."""
+_UNNAMED = {"Cc": "a control character", "Cs": "a surrogate"}
 
 NodeKind = Literal["scalar", "sequence", "mapping"]
 
@@ -129,6 +141,9 @@ def split_front_matter(path: str, text: str) -> tuple[SplitFile | None, list[Pro
 
 def parse_yaml(path: str, source: str, first_line: int = 2) -> tuple[Node | None, list[Problem]]:
     """Parse front matter into a `Node` tree, refusing what the format does not allow."""
+    unreadable = unreadable_character(path, source, first_line)
+    if unreadable:
+        return None, [unreadable]
     builder = _TreeBuilder(path, first_line)
     try:
         for event in yaml.parse(source, Loader=_Loader):
@@ -156,6 +171,20 @@ def parse_yaml(path: str, source: str, first_line: int = 2) -> tuple[Node | None
     return root, []
 
 
+def unreadable_character(path: str, source: str, first_line: int = 2) -> Problem | None:
+    """A problem at the first character YAML refuses or would read as a line break, if any."""
+    found = _UNREADABLE.search(source)
+    if found is None:
+        return None
+    ch = found.group()
+    line = source.count("\n", 0, found.start())
+    column = found.start() - (source.rfind("\n", 0, found.start()) + 1) + 1
+    name = unicodedata.name(ch, "") or _UNNAMED.get(unicodedata.category(ch), "a noncharacter")
+    return Problem(path, first_line + line, column,
+                   f"the front matter contains U+{ord(ch):04X} ({name}), which it may not hold",
+                   hint="retype the line; for a line break inside a value use a YAML block (|)")
+
+
 class _TreeBuilder:
     """Turns parser events into `Node`s; stops at the first refused construct."""
 
@@ -180,6 +209,10 @@ class _TreeBuilder:
 
     def feed(self, event: yaml.Event) -> bool:
         """Take one event; False once the tree is refused."""
+        if type(event) is yaml.ScalarEvent and event.anchor is None and not event.tag:
+            line, column = self._place(event)  # the common case first: a plain value
+            return self._add(Node("scalar", line, column, text=event.value,
+                                  plain=not event.style), event)
         if isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
@@ -195,23 +228,22 @@ class _TreeBuilder:
         if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag:
             return self._refuse(event, f"YAML tags are not allowed (found '{event.tag}')",
                                 "front matter is plain data; remove the tag")
-        if isinstance(event, yaml.ScalarEvent):
-            line, column = self._place(event)
-            return self._add(Node("scalar", line, column, text=event.value,
-                                  plain=not event.style), event)
         if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            if len(self.stack) >= MAX_DEPTH:
-                return self._refuse(event, f"front matter is nested deeper than {MAX_DEPTH} levels",
-                                    "flatten the structure")
-            line, column = self._place(event)
-            kind: NodeKind = "sequence" if isinstance(event, yaml.SequenceStartEvent) else "mapping"
-            node = Node(kind, line, column)
-            if not self._add(node, event):
-                return False
-            self.stack.append((node, None))
-            return True
+            return self._open(event)
         if isinstance(event, yaml.CollectionEndEvent):
             self.stack.pop()
+        return True
+
+    def _open(self, event: yaml.CollectionStartEvent) -> bool:
+        if len(self.stack) >= MAX_DEPTH:
+            return self._refuse(event, f"front matter is nested deeper than {MAX_DEPTH} levels",
+                                "flatten the structure")
+        line, column = self._place(event)
+        kind: NodeKind = "sequence" if isinstance(event, yaml.SequenceStartEvent) else "mapping"
+        node = Node(kind, line, column)
+        if not self._add(node, event):
+            return False
+        self.stack.append((node, None))
         return True
 
     def _add(self, node: Node, event: yaml.Event) -> bool:

@@ -88,6 +88,42 @@ class Correction:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A statement's withdrawal: its page stays, under a banner."""
+
+    date: PartialDate
+    """When it was withdrawn."""
+    reason: str
+    """Why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file published with a statement, at the statement's URL."""
+
+    name: str
+    """File name, as published."""
+    title: str
+    """What it is: "Signed original"."""
+    size: int
+    """Size in bytes."""
+    source: str
+    """Where it is on disk."""
+
+    @property
+    def kind(self) -> str:
+        """The file type as readers know it: "PDF", "DOCX"."""
+        return self.name.rpartition(".")[2].upper() if "." in self.name else "file"
+
+    @property
+    def human_size(self) -> str:
+        """"245 KB", "1.2 MB"."""
+        if self.size < 1_000_000:
+            return f"{max(1, round(self.size / 1000))} KB"
+        return f"{self.size / 1_000_000:.1f} MB"
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
     """What a list of statements shows of one: list pages are rendered from these alone, so
     they change only when one of these fields does, not when a statement's text does."""
@@ -110,13 +146,15 @@ class Listing:
     """Where the meeting was."""
     summary: str | None
     """The summary."""
+    withdrawn: bool = False
+    """Whether it was withdrawn (lists mark it)."""
     _hash: int = field(init=False, compare=False, repr=False, default=0)
     """Computed once: listings are hashed for every list page of every build."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.id, self.title, self.date, self.type_label,
                                                 self.lang, self.meeting_name, self.location,
-                                                self.summary)))
+                                                self.summary, self.withdrawn)))
 
     def __hash__(self) -> int:
         return self._hash
@@ -168,6 +206,14 @@ class Statement:
     """Dated change history, oldest first."""
     links_to: tuple[str, ...] = ()
     """Ids of the statements its body links to."""
+    aliases: tuple[str, ...] = ()
+    """Former ids, each published as a redirect."""
+    withdrawn: Withdrawal | None = None
+    """Set when the statement was withdrawn."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files published with it."""
+    markdown: str = field(default="", repr=False)
+    """The body as written, for the full-text open data."""
     text: str = field(default="", repr=False)
     """The plain text of the body, for feeds and search."""
     preview: str | None = None

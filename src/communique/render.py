@@ -7,11 +7,10 @@ from content is the Markdown renderer's own output.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import traceback
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from .dates import PartialDate, language_name
-from .incremental import Keyed, RenderCache, freeze
+from .incremental import Keyed, RenderCache
 from .indexes import (
     FEED_SIZE,
     HOME_SIZE,
@@ -37,6 +36,8 @@ from .indexes import (
     paginate,
 )
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
+from .opendata import add_open_data
+from .output import Output, Renderer, Thunk, statement_url
 from .problems import Problem
 
 ASSETS_DIR = "static"
@@ -122,78 +123,6 @@ def _month_name(lang: str) -> Callable[[int, int], str]:
     return name
 
 
-Thunk = Callable[[], bytes]
-"""A file of the output, rendered when called."""
-
-
-@dataclass(slots=True)
-class Output:
-    """The site as files still to render: output path (with `/`) to a thunk making its bytes.
-
-    Rendering is deferred so that the dev server can answer a request by rendering just that
-    page, and the build renders everything with `render_all`.
-    """
-
-    thunks: dict[str, Thunk] = field(default_factory=dict)
-    """Every file of the site."""
-    pages: list[str] = field(default_factory=list)
-    """URL paths of every HTML page readers should find (for the sitemap)."""
-
-    def add_page(self, url_path: str, html: Thunk) -> None:
-        """Add an HTML page at a URL path such as `meetings/` (written as `…/index.html`)."""
-        self.thunks[url_path + "index.html"] = html
-        self.pages.append(url_path)
-
-    def add_file(self, path: str, data: Thunk) -> None:
-        """Add any other file."""
-        self.thunks[path] = data
-
-    def render_all(self) -> dict[str, bytes]:
-        """Render every file."""
-        return {path: thunk() for path, thunk in self.thunks.items()}
-
-
-def statement_url(statement_id: str) -> str:
-    """The URL path of a statement page, relative to the site's root."""
-    return f"statements/{statement_id}/"
-
-
-@dataclass(slots=True)
-class Renderer:
-    """Renders templates, reusing a page whose template and context are unchanged."""
-
-    env: Environment
-    """The Jinja environment."""
-    cache: RenderCache | None = None
-    """Pages of earlier builds in this process, if any."""
-
-    def page(self, template: str, key: Hashable = None, **context: Any) -> Thunk:
-        """Render `template` with `context`, or take it from the cache.
-
-        The cache key is the template and the frozen context, or `key` when the caller knows a
-        cheaper value that determines the whole context.
-        """
-        return lambda: self._render(template, key, lambda: context)
-
-    def keyed_page(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> Thunk:
-        """Render `template` with the context `context()` makes, unless `key` is cached."""
-        return lambda: self._render(template, key, context)
-
-    def _render(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> bytes:
-        def make() -> bytes:
-            return self.env.get_template(template).render(**context()).encode()
-        if self.cache is None:
-            return make()
-        full_key = (template, key if key is not None else freeze(context(), self.cache.memo))
-        return self.cache.get(full_key, make)
-
-    def part(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
-        """A piece of output other than a page (a JSON record), cached by `key`."""
-        if self.cache is None:
-            return make()
-        return self.cache.get(key, make)
-
-
 def render_site(index: SiteIndex, site: Site, env: Environment,
                 cache: RenderCache | None = None) -> Output:
     """Every page, feed and data file of the site (as thunks; see `Output`)."""
@@ -211,8 +140,13 @@ def render_site(index: SiteIndex, site: Site, env: Environment,
     render_host_pages(out, r, index)
     render_archive_pages(out, r, index)
     out.add_file("404.html", r.page("404.html", breadcrumbs=()))
-    out.add_file("feed.xml", r.page("feed.xml", entries=index.originals[:FEED_SIZE]))
-    out.add_file("statements.json", lambda: render_statements_json(r, index, site))
+    current = [s for s in index.originals if s.withdrawn is None]
+    out.add_file("feed.xml", r.page("feed.xml", entries=tuple(current[:FEED_SIZE])))
+    for statement in index.statements:
+        for alias in statement.aliases:
+            out.add_file(f"{statement_url(alias)}index.html", r.page(
+                "redirect.html", target=statement_url(statement.id), title=statement.title))
+    add_open_data(out, r, index, site)
     out.add_file("sitemap.xml", lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))())
     return out
 
@@ -231,7 +165,7 @@ def listed(statements: Iterable[Statement]) -> tuple[Listing, ...]:
 
 def render_home(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/`: the latest statements and the ways in."""
-    latest = index.originals[:HOME_SIZE]
+    latest = tuple(islice((s for s in index.originals if s.withdrawn is None), HOME_SIZE))
     out.add_page("", r.page(
         "home.html", statements=listed(latest), total=len(index.originals),
         meeting_count=len(index.meetings), host_count=len(index.hosts),
@@ -334,52 +268,6 @@ def template_problem(error: TemplateError) -> Problem:
         if frame.filename.endswith((".html", ".xml")):
             return Problem(frame.filename, frame.lineno, None, f"template error: {error}", "template")
     return Problem("template", None, None, f"template error: {error}", "template")
-
-
-def entity_json(entity: Entity) -> dict[str, str]:
-    """An entity in the open data: its code (or id), kind and name."""
-    return {"id": entity.id, "kind": entity.kind, "name": entity.name}
-
-
-def statement_record(statement: Statement, site: Site) -> dict[str, Any]:
-    """One statement's metadata for `statements.json`."""
-    meeting = statement.meeting
-    return {
-        "id": statement.id,
-        "url": site.base_url + statement_url(statement.id),
-        "title": statement.title,
-        "date": statement.date.iso(),
-        "date_precision": statement.date.precision,
-        "type": statement.type,
-        "lang": statement.lang,
-        "translation_of": statement.translation_of,
-        "issuers": [entity_json(e) for e in statement.issuers],
-        "meeting": None if meeting is None else {
-            "name": meeting.name,
-            "slug": meeting.slug,
-            "location": meeting.location,
-            "hosts": [entity_json(e) for e in meeting.hosts],
-            "start": meeting.start.iso() if meeting.start else None,
-            "end": meeting.end.iso() if meeting.end else None,
-        },
-        "participants": [entity_json(e) for e in statement.participants],
-        "observers": [entity_json(e) for e in statement.observers],
-        "people": [{"name": p.name, "role": p.role,
-                    "country": entity_json(p.country) if p.country else None}
-                   for p in statement.people],
-        "topics": list(statement.topics),
-        "summary": statement.summary,
-        "release_note": statement.release_note,
-        "source": statement.source,
-        "corrections": [{"date": c.date.iso(), "note": c.note} for c in statement.corrections],
-    }
-
-
-def render_statements_json(r: Renderer, index: SiteIndex, site: Site) -> bytes:
-    """`/statements.json`: every published statement, newest first, one per line."""
-    records = b",\n".join(r.part(("json", s.fingerprint), lambda s=s: json.dumps(  # type: ignore[misc]
-        statement_record(s, site), ensure_ascii=False).encode()) for s in index.statements)
-    return b'{"version": 1, "statements": [\n' + records + b"\n]}\n"
 
 
 def theme_assets(dirs: list[Path]) -> Iterator[tuple[str, Path]]:

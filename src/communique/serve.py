@@ -25,8 +25,9 @@ from .build import Options, check_site, render_checked
 from .devserver import DevServer, LazySite, SiteState
 from .discover import STATEMENTS_DIR
 from .incremental import ParseCache, RenderCache
+from .output import statement_url
 from .problems import ContentError, Problem, format_problems
-from .render import default_theme_dir, make_environment, statement_url, template_problem, theme_dirs
+from .render import default_theme_dir, make_environment, template_problem, theme_dirs
 
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
 """A change to such a file (a template or asset) re-renders every page."""
@@ -75,14 +76,16 @@ class DevBuilder:
             if self.env is None or self.env_key != (checked.site, tuple(dirs)):
                 self.templates_changed()
                 self.env, self.env_key = make_environment(checked.site, dirs), (checked.site, tuple(dirs))
-            output, assets = render_checked(checked, self.options.content, self.env, self.render_cache)
+            output, assets = render_checked(checked, self.options.content, self.env, self.render_cache,
+                                            self.options.content_shown)
         except ContentError as error:
             self.env = None
             self.log(format_problems(error.problems, "text"))
             self.state.fail(error.problems, self.pages_at_fault(error.problems))
             self.log(f"build failed: serving the last good pages ({len(error.problems)} problem(s))")
             return False
-        self.state.publish(LazySite(output.thunks, {name: path.read_bytes() for name, path in assets}))
+        thunks = {**output.thunks, **{name: path.read_bytes for name, path in assets}}
+        self.state.publish(LazySite(thunks, {}))
         # The caches are long-lived and acyclic: move them out of the collector's sight, so that
         # the next rebuild does not spend its time re-scanning them (gen-2 passes over 10^6 objects).
         gc.freeze()

@@ -86,11 +86,16 @@ class BuiltSite:
 
     @property
     def browser_pages(self) -> tuple[str, ...]:
-        """The pages the browser checks load: all, or the largest of each family."""
+        """The pages the browser checks load: all, or the largest of each family.
+
+        Redirects of renamed statements are left to the validator and the link checker: a
+        browser leaves them at once for the page they point to, which is checked itself.
+        """
+        pages = tuple(p for p in self.pages if b'http-equiv="refresh"' not in self.file_of(p).read_bytes())
         if not self.build.sample_in_browser:
-            return self.pages
+            return pages
         largest: dict[str, str] = {}
-        for page in self.pages:
+        for page in pages:
             family = page_family(page)
             if (
                 family not in largest

@@ -1,0 +1,64 @@
+"""Files copied into the site as they are: the site's `static/` folder and statements' attachments.
+
+Nothing copied may take the place of a generated page; every collision is reported at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .discover import shown_path
+from .models import Statement
+from .output import statement_url
+from .problems import Problem
+
+STATIC_DIR = "static"
+"""`content/static/` is copied to the site's root: robots.txt, favicon.ico, CNAME, .well-known/."""
+
+Copy = tuple[str, Path, str]
+"""(output path, file to copy, how to name the file in a message)."""
+
+
+def find_static_files(content: Path, shown: str) -> tuple[list[Copy], list[Problem]]:
+    """Every file under `content/static/`, refusing symbolic links that lead outside `content/`."""
+    root = content / STATIC_DIR
+    if not root.is_dir():
+        return [], []
+    real = os.path.realpath(content)
+    copies: list[Copy] = []
+    problems: list[Problem] = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            file = Path(folder) / name
+            relative = file.relative_to(root).as_posix()
+            named = shown_path(content, shown, f"{STATIC_DIR}/{relative}")
+            if not os.path.realpath(file).startswith(real + os.sep):
+                problems.append(Problem(named, None, None, "symbolic link points outside the content folder",
+                                        hint="copy the file into content/static/ instead of linking it"))
+                continue
+            copies.append((relative, file, named))
+    return copies, problems
+
+
+def attachment_files(statements: Iterable[Statement]) -> list[Copy]:
+    """Each statement's attachments, at the statement's URL."""
+    return [(statement_url(s.id) + a.name, Path(a.source), f"{s.path}: attachment '{a.name}'")
+            for s in statements for a in s.attachments]
+
+
+def collisions(generated: Iterable[str], copies: list[Copy]) -> list[Problem]:
+    """A problem for every copied file that would overwrite a generated file or another copy."""
+    taken = {name: "a generated page" for name in generated}
+    problems = []
+    for name, _file, named in copies:
+        if name in taken:
+            problems.append(Problem(named.split(": ")[0], None, None,
+                                    f"{named.partition(': ')[2] or 'this file'} would overwrite "
+                                    f"{taken[name]} at /{name}", "static",
+                                    "rename or move it; generated pages cannot be replaced this way"))
+        else:
+            taken[name] = named
+    return problems
