@@ -65,7 +65,8 @@ def test_attachment_in_a_folder_named_after_the_id(cli: Callable[..., Result],
 
 
 def test_missing_attachment_is_an_error(cli: Callable[..., Result], write_site: Callable[..., Path]) -> None:
-    front = VALID_FRONT + "attachments:\n  - {file: missing.pdf, title: Signed}\n  - {file: ../x.pdf, title: X}\n"
+    front = (VALID_FRONT + "attachments:\n  - {file: missing.pdf, title: Signed}\n"
+             "  - {file: ../x.pdf, title: X}\n")
     write_site({"statements/one.md": statement(front)})
     result = cli("check")
     assert result.status == 1
