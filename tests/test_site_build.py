@@ -60,9 +60,11 @@ def test_statement_page(full_site: Path) -> None:
     assert page.find("link", rel="alternate", hreflang="it")
     assert page.find("a", href="/statements/2022-05-11-small-group-marrakech/")
     translation = parse_page(full_site / "statements/2023-12-small-group-rome-it/index.html")
-    assert translation.find("h1", lang="it")
+    assert translation.find("html", lang="it")  # the page's own words are Italian too
+    assert "Data" in translation.text and "Partecipanti" in translation.text
+    assert translation.find("a", lang="en", **{"class": "site-header__title"})  # the site's name is not
     assert "Rome" in translation.text  # inherited meeting location
-    assert "dicembre 2023" in translation.text and translation.find("time", lang="it")
+    assert "dicembre 2023" in translation.text and translation.find("time", datetime="2023-12")
     assert "Italiano: Dichiarazione congiunta" in page.text
 
 
@@ -239,8 +241,10 @@ def test_drafts_preview_banners(cli: Callable[..., Result], tmp_path: Path) -> N
     assert cli("build", "--drafts", "--now", NOW, "--quiet").status == 0
     draft = parse_page(tmp_path / "_site/statements/2024-08-draft-statement/index.html")
     assert draft.find("div", role="note") and "Draft This statement is a draft" in draft.text
-    embargoed = parse_page(tmp_path / "_site/statements/2024-09-embargoed-statement-fr/index.html")
+    embargoed = parse_page(tmp_path / "_site/statements/2024-09-embargoed-statement/index.html")
     assert "Embargoed until 1 January 2099, 12:00 (UTC)" in embargoed.text
+    french = parse_page(tmp_path / "_site/statements/2024-09-embargoed-statement-fr/index.html")
+    assert "Sous embargo jusqu’au 1 janvier 2099, 12:00 (UTC)" in french.text
     published = parse_page(tmp_path / "_site/statements/2024-07-01-chairs-statement/index.html")
     assert not published.find("div", role="note")
 

@@ -147,7 +147,14 @@ def render_checked(checked: CheckedSite, content: Path, env: Environment | None 
     the theme's assets, the site's static files and the statements' attachments."""
     dirs = theme_dirs(checked.site, content)
     env = env or make_environment(checked.site, dirs)
-    output = render_site(checked.index, checked.site, env, cache)
+    envs: dict[str, Environment] = {}
+
+    def env_for(lang: str) -> Environment:
+        if lang not in envs:
+            envs[lang] = make_environment(checked.site, dirs, lang)
+        return envs[lang]
+
+    output = render_site(checked.index, checked.site, env, cache, env_for)
     static, problems = find_static_files(content, shown)
     theme = [(name, path, f"theme asset {name}") for name, path in theme_assets(dirs)]
     copies = theme + attachment_files(checked.index.statements) + static

@@ -72,7 +72,8 @@ class Renderer:
             return self.env.get_template(template).render(**context()).encode()
         if self.cache is None:
             return make()
-        full_key = (template, key if key is not None else freeze(context(), self.cache.memo))
+        full_key = (template, self.env.globals.get("ui_lang"),
+                    key if key is not None else freeze(context(), self.cache.memo))
         return self.cache.get(full_key, make)
 
     def part(self, key: Hashable, make: Callable[[], bytes]) -> bytes:

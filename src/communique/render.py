@@ -26,6 +26,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from .dates import PartialDate, language_name
+from .i18n import SOURCE_LANGUAGE, direction, translations, ui_language
 from .incremental import Keyed, RenderCache
 from .indexes import (
     FEED_SIZE,
@@ -60,8 +61,10 @@ def theme_dirs(site: Site, content: Path) -> list[Path]:
     return dirs
 
 
-def make_environment(site: Site, dirs: list[Path]) -> Environment:
-    """A Jinja environment with the site's URL helpers and filters."""
+def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -> Environment:
+    """A Jinja environment with the site's URL helpers, filters and the words of `ui_lang`
+    (default: the site's language, or English if there is no catalog for it)."""
+    lang = ui_lang or ui_language(site.language) or SOURCE_LANGUAGE
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -69,20 +72,28 @@ def make_environment(site: Site, dirs: list[Path]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     base_path, base_url = site.base_path, site.base_url
     env.globals.update(
         site=site,
+        ui_lang=lang,
+        ui_dir=direction(lang),
         url=lambda path="": base_path + path,
         absolute_url=lambda path="": base_url + path,
+        link=lambda href, text: Markup('<a href="{}">{}</a>').format(href, text),
+        embargo_tag=lambda instant: Markup('<time datetime="{}">{}</time>').format(
+            instant.isoformat(), human_instant(instant, lang)),
         statement_types=STATEMENT_TYPES,
+        site_lang_attrs=Markup("") if site.language == lang else Markup(' lang="{}" dir="{}"').format(
+            site.language, direction(site.language)),
     )
-    env.filters["human_date"] = lambda d, lang=site.language: d.human(lang)
-    env.filters["month_name"] = _month_name(site.language)
-    env.filters["human_instant"] = human_instant
+    env.filters["human_date"] = lambda d, date_lang=lang: d.human(date_lang)
+    env.filters["month_name"] = _month_name(lang)
     env.filters["language_name"] = language_name
-    env.filters["time_tag"] = _time_tag(site.language)
-    env.filters["lang_attrs"] = _lang_attrs(site.language)
+    env.filters["time_tag"] = _time_tag(lang)
+    env.filters["lang_attrs"] = _lang_attrs(lang)
     env.filters["entity_list"] = entity_list
     return env
 
@@ -110,11 +121,12 @@ def entity_list(entities: Iterable[Entity]) -> Markup:
     return Markup(f'<ul class="inline-list">{items}</ul>')
 
 
-def human_instant(instant: dt.datetime) -> str:
+def human_instant(instant: dt.datetime, lang: str = "en") -> str:
     """"14 December 2023, 17:00 (UTC+01:00)": day first, with the offset the editor wrote."""
     offset = instant.strftime("%z")
     zone = "UTC" if offset in ("+0000", "") else f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{instant.day} {instant:%B %Y}, {instant:%H:%M} ({zone})"
+    day = PartialDate(instant.year, instant.month, instant.day).human(lang)
+    return f"{day}, {instant:%H:%M} ({zone})"
 
 
 def _month_name(lang: str) -> Callable[[int, int], str]:
@@ -123,11 +135,26 @@ def _month_name(lang: str) -> Callable[[int, int], str]:
     return name
 
 
-def render_site(index: SiteIndex, site: Site, env: Environment,
-                cache: RenderCache | None = None) -> Output:
-    """Every page, feed and data file of the site (as thunks; see `Output`)."""
+def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCache | None = None,
+                env_for: Callable[[str], Environment] | None = None) -> Output:
+    """Every page, feed and data file of the site (as thunks; see `Output`).
+
+    `env_for(lang)` gives the environment of another interface language: a statement written
+    in a language with a catalog gets its page's words in that language.
+    """
     out = Output()
     r = Renderer(env, cache)
+    site_lang = str(env.globals["ui_lang"])
+    renderers: dict[str, Renderer] = {site_lang: r}
+
+    def renderer_for(statement: Statement) -> Renderer:
+        lang = ui_language(statement.lang) or site_lang
+        if env_for is None or lang == site_lang:
+            return r
+        if lang not in renderers:
+            renderers[lang] = Renderer(env_for(lang), cache)
+        return renderers[lang]
+
     if cache is not None:
         cache.start()
     by_id = {s.id: s for s in index.statements}
@@ -135,7 +162,7 @@ def render_site(index: SiteIndex, site: Site, env: Environment,
     render_home(out, r, index)
     for statement in index.statements:
         out.add_page(statement_url(statement.id),
-                     render_statement_page(r, index, statement, by_id, series))
+                     render_statement_page(renderer_for(statement), index, statement, by_id, series))
     render_meeting_pages(out, r, index)
     render_host_pages(out, r, index)
     render_archive_pages(out, r, index)

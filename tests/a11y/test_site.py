@@ -63,6 +63,7 @@ BUILDS = [
     SiteBuild("content", ROOT / "content", "https://example.org/"),
     SiteBuild("full", ROOT / "tests" / "sites" / "full", "https://example.org/"),
     SiteBuild("full-sub-path", ROOT / "tests" / "sites" / "full", "https://example.org/statements/", True),
+    SiteBuild("arabic", ROOT / "tests" / "sites" / "arabic", "https://example.org/"),
 ]
 
 

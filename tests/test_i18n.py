@@ -1,0 +1,87 @@
+"""The theme's words come from message catalogs: every string, in every shipped language."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from communique.i18n import locales_dir, translations, ui_languages
+from communique.models import STATEMENT_TYPES
+from tests.conftest import FULL_SITE, NOW, ROOT, Result
+from tests.htmltools import parse_page
+
+ARABIC_SITE = ROOT / "tests" / "sites" / "arabic"
+SHIPPED = {"en", "fr", "es", "it", "de", "ar"}
+
+
+def template_messages() -> set[str | tuple[str, str]]:
+    """Every message the default theme asks to translate, plus the words it translates by value."""
+    found: set[str | tuple[str, str]] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT / "templates"),
+        method_map=[("**.html", "jinja2.ext:babel_extract"), ("**.xml", "jinja2.ext:babel_extract")],
+        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
+        found.add(message if isinstance(message, str) else tuple(message))  # type: ignore[arg-type]
+    return found | set(STATEMENT_TYPES.values())
+
+
+def test_the_shipped_languages() -> None:
+    assert ui_languages() == SHIPPED
+
+
+@pytest.mark.parametrize("lang", sorted(SHIPPED - {"en"}))
+def test_every_string_is_translated(lang: str) -> None:
+    with (locales_dir() / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    wanted = template_messages()
+    assert len(wanted) > 100
+    missing = []
+    for message in wanted:
+        entry = catalog.get(message[0] if isinstance(message, tuple) else message)
+        if entry is None or not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)):
+            missing.append(message)
+    assert not missing, f"{lang} lacks {len(missing)}: {missing[:5]}"
+    assert translations(lang).gettext("Skip to main content") != "Skip to main content"
+
+
+def test_arabic_site_is_right_to_left(cli: Callable[..., Result], tmp_path: Path) -> None:
+    shutil.copytree(ARABIC_SITE, tmp_path / "content")
+    assert cli("build", "--now", NOW, "--quiet").status == 0
+    site = tmp_path / "_site"
+    for page in site.rglob("*.html"):
+        if page.parent.name.endswith("-en"):
+            continue  # the English translation, below
+        parsed = parse_page(page)
+        assert parsed.find("html", lang="ar", dir="rtl"), page
+    home = parse_page(site / "index.html")
+    assert "انتقل إلى المحتوى الرئيسي" in home.text  # "Skip to main content"
+    assert "أحدث البيانات" in home.text  # "Latest statements"
+    statement = parse_page(site / "statements/2024-05-20-gulf-dialogue/index.html")
+    assert "20 مايو 2024" in statement.text  # the date, in Arabic
+    english = parse_page(site / "statements/2024-05-20-gulf-dialogue-en/index.html")
+    assert english.find("html", lang="en", dir="ltr")  # a page in English has English words
+    assert "Skip to main content" in english.text and "Issued by" in english.text
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("fr", ["Aller au contenu principal", "Dernières déclarations", "Par réunion"]),
+    ("es", ["Ir al contenido principal", "Últimas declaraciones", "Por reunión"]),
+    ("de", ["Zum Hauptinhalt springen", "Neueste Erklärungen", "Nach Treffen"]),
+    ("it", ["Vai al contenuto principale", "Ultime dichiarazioni", "Per riunione"]),
+])
+def test_site_language_picks_the_catalog(cli: Callable[..., Result], tmp_path: Path, lang: str,
+                                         words: list[str]) -> None:
+    shutil.copytree(FULL_SITE, tmp_path / "content")
+    site_yaml = tmp_path / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("language: en", f"language: {lang}"))
+    assert cli("build", "--now", NOW, "--quiet").status == 0
+    home = parse_page(tmp_path / "_site/index.html")
+    assert home.find("html", lang=lang)
+    for word in words:
+        assert word in home.text
