@@ -167,6 +167,9 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
     render_host_pages(out, r, index)
     render_archive_pages(out, r, index)
     out.add_file("404.html", r.page("404.html", breadcrumbs=()))
+    out.add_page("search/", r.page("search.html", years=tuple(g.year for g in index.years), breadcrumbs=(),
+                                   meetings=tuple((g.slug, g.name) for g in index.meetings),
+                                   hosts=tuple(g.entity for g in index.hosts)))
     current = [s for s in index.originals if s.withdrawn is None]
     out.add_file("feed.xml", r.page("feed.xml", entries=tuple(current[:FEED_SIZE])))
     for statement in index.statements:
