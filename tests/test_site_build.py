@@ -54,7 +54,7 @@ def test_statement_page(full_site: Path) -> None:
     assert "December 2023" in page.text and "1 December 2023" not in page.text
     assert "Italy (host)" in page.text and "United States (co-host)" in page.text
     assert "Burkina Faso" in page.text and "Uzbekistan" in page.text
-    assert "Edmondo Cirielli, Deputy Foreign Minister (Italy)" in page.text
+    assert "Edmondo Cirielli, Deputy Foreign Minister ( Italy )" in page.text  # Italy is a link
     assert "The text of the following statement was released" in page.text
     assert "Last updated 20 December 2023" in page.text
     assert page.find("link", rel="alternate", hreflang="it")
@@ -211,7 +211,9 @@ def test_raw_html_is_shown_as_text(cli: Callable[..., Result], write_site: Calla
                                                                    "<i>Title</i>"), body)})
     assert cli("build", "--quiet").status == 0
     page = parse_page(tmp_path / "_site/statements/one/index.html")
-    assert not page.find("script") and not page.find("b") and not page.find("i")
+    scripts = page.find("script")
+    assert [e.attrs for e in scripts] == [{"type": "application/ld+json"}]  # data, never code
+    assert not page.find("b") and not page.find("i")
     assert "<script>alert(1)</script>" in page.text and "<i>Title</i>" in page.text
     assert not [h for h in page.links() if h.startswith("javascript:")]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 from .models import Entity, Statement
+from .slugs import slugify
 
 HOME_SIZE = 20
 """Statements on the home page."""
@@ -21,6 +22,9 @@ PAGE_SIZE = 50
 """Statements per list page before it continues on …/page/2/."""
 
 HostRole = Literal["host", "co-host"]
+EntityRole = Literal["issued", "hosted", "co-hosted", "participated", "observed"]
+ENTITY_ROLES: tuple[EntityRole, ...] = ("issued", "hosted", "co-hosted", "participated", "observed")
+"""The parts a country or organisation can take in a statement, in the order pages show them."""
 T = TypeVar("T")
 
 
@@ -72,6 +76,30 @@ class YearGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityGroup:
+    """One country or organisation and every statement it took part in, by role."""
+
+    entity: Entity
+    """The country or organisation."""
+    roles: tuple[tuple[EntityRole, tuple[Statement, ...]], ...]
+    """Each role it had (in ENTITY_ROLES order) with its statements, newest first."""
+    statements: tuple[Statement, ...]
+    """Every statement it took part in (each once), newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicGroup:
+    """One topic and its statements."""
+
+    slug: str
+    """URL segment."""
+    name: str
+    """The topic as first written."""
+    statements: tuple[Statement, ...]
+    """Newest first."""
+
+
+@dataclass(frozen=True, slots=True)
 class SiteIndex:
     """Everything the pages are rendered from."""
 
@@ -87,6 +115,10 @@ class SiteIndex:
     """By display name."""
     years: tuple[YearGroup, ...]
     """Newest first."""
+    entities: tuple[EntityGroup, ...] = ()
+    """Every country and organisation named in a published statement, by name."""
+    topics: tuple[TopicGroup, ...] = ()
+    """Every topic, by name."""
 
 
 def build_index(published: Sequence[Statement]) -> SiteIndex:
@@ -104,6 +136,8 @@ def build_index(published: Sequence[Statement]) -> SiteIndex:
         meetings=group_by_meeting(originals),
         hosts=group_by_host(originals),
         years=group_by_year(originals),
+        entities=group_by_entity(originals),
+        topics=group_by_topic(originals),
     )
 
 
@@ -130,6 +164,61 @@ def group_by_host(originals: Sequence[Statement]) -> tuple[HostGroup, ...]:
             groups[host.id].append((statement, "host" if position == 0 else "co-host"))
     return tuple(sorted((HostGroup(entities[key], tuple(items)) for key, items in groups.items()),
                         key=lambda g: g.entity.name.casefold()))
+
+
+def entity_roles(statement: Statement) -> list[tuple[Entity, EntityRole]]:
+    """Every (entity, role) a statement names."""
+    hosts = statement.meeting.hosts if statement.meeting else ()
+    found: list[tuple[Entity, EntityRole]] = [(e, "issued") for e in statement.issuers]
+    found += [(e, "hosted" if n == 0 else "co-hosted") for n, e in enumerate(hosts)]
+    found += [(e, "participated") for e in statement.participants]
+    found += [(e, "observed") for e in statement.observers]
+    return found
+
+
+def group_by_entity(originals: Sequence[Statement]) -> tuple[EntityGroup, ...]:
+    """Every entity with its statements by role; one pass over the statements."""
+    by_role: dict[str, dict[EntityRole, list[Statement]]] = defaultdict(lambda: defaultdict(list))
+    every: dict[str, list[Statement]] = defaultdict(list)
+    entities: dict[str, Entity] = {}
+    for statement in originals:
+        seen: set[str] = set()
+        for entity, role in entity_roles(statement):
+            entities[entity.id] = entity
+            roles = by_role[entity.id][role]
+            if not roles or roles[-1] is not statement:
+                roles.append(statement)
+            if entity.id not in seen:
+                seen.add(entity.id)
+                every[entity.id].append(statement)
+    groups = (EntityGroup(entities[key], tuple((role, tuple(by_role[key][role])) for role in ENTITY_ROLES
+                                               if by_role[key].get(role)), tuple(every[key]))
+              for key in entities)
+    return tuple(sorted(groups, key=lambda g: g.entity.name.casefold()))
+
+
+def group_by_topic(originals: Sequence[Statement]) -> tuple[TopicGroup, ...]:
+    """Topics by name; statements newest first."""
+    groups: dict[str, list[Statement]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for statement in originals:
+        for topic in statement.topics:
+            slug = slugify(topic) or "topic"
+            names.setdefault(slug, topic)
+            if not groups[slug] or groups[slug][-1] is not statement:
+                groups[slug].append(statement)
+    return tuple(sorted((TopicGroup(slug, names[slug], tuple(items)) for slug, items in groups.items()),
+                        key=lambda g: g.name.casefold()))
+
+
+def per_year(statements: Iterable[Statement]) -> tuple[tuple[int, int], ...]:
+    """(year, count) for every year from the first to the last, zeros included, oldest first."""
+    counts: dict[int, int] = defaultdict(int)
+    for statement in statements:
+        counts[statement.date.year] += 1
+    if not counts:
+        return ()
+    return tuple((year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1))
 
 
 def group_by_year(originals: Sequence[Statement]) -> tuple[YearGroup, ...]:

@@ -10,6 +10,7 @@ import datetime as dt
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
+import json
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -25,19 +26,24 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
+from .charts import bar_chart
+from .cite import bibtex, citation_text, csl_json, json_ld
 from .dates import PartialDate, language_name
 from .i18n import SOURCE_LANGUAGE, direction, translations, ui_language
 from .incremental import Keyed, RenderCache
 from .indexes import (
     FEED_SIZE,
     HOME_SIZE,
+    PAGE_SIZE,
     Page,
     SiteIndex,
     group_by_month,
+    per_year,
     paginate,
 )
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .opendata import add_open_data
+from .slugs import slugify
 from .output import Output, Renderer, Thunk, statement_url
 from .problems import Problem
 
@@ -86,6 +92,9 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
         embargo_tag=lambda instant: Markup('<time datetime="{}">{}</time>').format(
             instant.isoformat(), human_instant(instant, lang)),
         statement_types=STATEMENT_TYPES,
+        bar_chart=bar_chart,
+        citation_text=lambda statement: citation_text(statement, site),
+        json_ld=lambda statement, original: json_ld(statement, site, original),
         site_lang_attrs=Markup("") if site.language == lang else Markup(' lang="{}" dir="{}"').format(
             site.language, direction(site.language)),
     )
@@ -94,7 +103,9 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
     env.filters["language_name"] = language_name
     env.filters["time_tag"] = _time_tag(lang)
     env.filters["lang_attrs"] = _lang_attrs(lang)
-    env.filters["entity_list"] = entity_list
+    env.filters["entity_list"] = _entity_list(base_path)
+    env.filters["entity_link"] = _entity_link(base_path)
+    env.filters["slug"] = lambda text: slugify(text) or "topic"
     return env
 
 
@@ -115,10 +126,21 @@ def _lang_attrs(site_language: str) -> Callable[[Statement], Markup]:
     return lang_attrs
 
 
-def entity_list(entities: Iterable[Entity]) -> Markup:
-    """Names as an inline list."""
-    items = "".join(f"<li>{escape(e.name)}</li>" for e in entities)
-    return Markup(f'<ul class="inline-list">{items}</ul>')
+def _entity_link(base_path: str) -> Callable[[Entity], Markup]:
+    def entity_link(entity: Entity) -> Markup:
+        """The entity's name, linked to its page."""
+        return Markup('<a href="{}countries/{}/">{}</a>').format(base_path, entity.slug, entity.name)
+    return entity_link
+
+
+def _entity_list(base_path: str) -> Callable[[Iterable[Entity]], Markup]:
+    link = _entity_link(base_path)
+
+    def entity_list(entities: Iterable[Entity]) -> Markup:
+        """Names as an inline list, each linked to its page."""
+        items = "".join(f"<li>{link(e)}</li>" for e in entities)
+        return Markup(f'<ul class="inline-list">{items}</ul>')
+    return entity_list
 
 
 def human_instant(instant: dt.datetime, lang: str = "en") -> str:
@@ -163,15 +185,23 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
     for statement in index.statements:
         out.add_page(statement_url(statement.id),
                      render_statement_page(renderer_for(statement), index, statement, by_id, series))
+        add_citation_files(out, r, statement, site)
     render_meeting_pages(out, r, index)
     render_host_pages(out, r, index)
     render_archive_pages(out, r, index)
+    render_entity_pages(out, r, index)
+    render_topic_pages(out, r, index)
     out.add_file("404.html", r.page("404.html", breadcrumbs=()))
     out.add_page("search/", r.page("search.html", years=tuple(g.year for g in index.years), breadcrumbs=(),
                                    meetings=tuple((g.slug, g.name) for g in index.meetings),
                                    hosts=tuple(g.entity for g in index.hosts)))
-    current = [s for s in index.originals if s.withdrawn is None]
-    out.add_file("feed.xml", r.page("feed.xml", entries=tuple(current[:FEED_SIZE])))
+    add_feed(out, r, "feed.xml", "", site.title, index.originals)
+    for group in index.meetings:
+        add_feed(out, r, f"meetings/{group.slug}/feed.xml", f"meetings/{group.slug}/",
+                 f"{group.name} – {site.title}", group.statements)
+    for host in index.hosts:
+        add_feed(out, r, f"hosts/{host.entity.slug}/feed.xml", f"hosts/{host.entity.slug}/",
+                 f"{host.entity.name} – {site.title}", [s for s, _ in host.entries])
     for statement in index.statements:
         for alias in statement.aliases:
             out.add_file(f"{statement_url(alias)}index.html", r.page(
@@ -234,6 +264,71 @@ def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
     return r.keyed_page("statement.html", key, context)
 
 
+def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
+             statements: Iterable[Statement]) -> None:
+    """An Atom feed of the newest statements (withdrawn ones left out); each entry is rendered
+    once per build, however many feeds carry it."""
+    latest = tuple(islice((s for s in statements if s.withdrawn is None), FEED_SIZE))
+
+    def entry(statement: Statement) -> Markup:
+        return Markup(r.part(("entry", statement.fingerprint), lambda: r.env.get_template(
+            "feed_entry.xml").render(s=statement).encode()).decode())
+
+    updated = max(((s.updated or s.date).instant() for s in latest), default="1970-01-01T00:00:00Z")
+    out.add_file(path, lambda: r.page("feed.xml", key=(path, title, tuple(s.fingerprint for s in latest)),
+                                      feed_title=title, self_path=path, page_path=page_path,
+                                      updated=updated, entries=[entry(s) for s in latest])())
+
+
+def add_citation_files(out: Output, r: Renderer, statement: Statement, site: Site) -> None:
+    """`cite.json` (CSL-JSON) and `cite.bib` (BibTeX) beside the statement's page."""
+    base = statement_url(statement.id)
+    out.add_file(base + "cite.json", lambda: r.part(("csl", statement.fingerprint), lambda: (
+        json.dumps(csl_json(statement, site), ensure_ascii=False, indent=2) + "\n").encode()))
+    out.add_file(base + "cite.bib", lambda: r.part(("bib", statement.fingerprint),
+                                                   lambda: bibtex(statement, site).encode()))
+
+
+def render_entity_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
+    """`/countries/`, one page per country or organisation (its statements by role, the newest
+    of each role), and `…/<role>/` with every statement of a role when there are more."""
+    out.add_page("countries/", r.page("countries.html", breadcrumbs=(), entities=tuple(
+        (g.entity, len(g.statements)) for g in index.entities)))
+    hosts = {g.entity.id for g in index.hosts}
+    for group in index.entities:
+        base = f"countries/{group.entity.slug}/"
+        roles = tuple((role, len(items), listed(items[:PAGE_SIZE])) for role, items in group.roles)
+        out.add_page(base, r.page(
+            "country.html", entity=group.entity, roles=roles, total=len(group.statements),
+            per_year=per_year(group.statements), hosted=group.entity.id in hosts,
+            breadcrumbs=(("Countries and organisations", "countries/"),),
+            translations=translations_of(index, {s.id: s for _, items in group.roles
+                                                 for s in items[:PAGE_SIZE]}.values())))
+        for role, items in group.roles:
+            if len(items) <= PAGE_SIZE:
+                continue
+            role_base = f"{base}{role}/"
+            for page in paginate(items):
+                out.add_page(role_base + page.path_suffix, r.page(
+                    "country_role.html", entity=group.entity, role=role, total=len(items),
+                    page=listed_page(page), base=role_base,
+                    breadcrumbs=(("Countries and organisations", "countries/"), (group.entity.name, base)),
+                    translations=translations_of(index, page.items)))
+
+
+def render_topic_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
+    """`/topics/` and one page (or more) per topic."""
+    out.add_page("topics/", r.page("topics.html", breadcrumbs=(), topics=tuple(
+        (g.slug, g.name, len(g.statements)) for g in index.topics)))
+    for group in index.topics:
+        base = f"topics/{group.slug}/"
+        for page in paginate(group.statements):
+            out.add_page(base + page.path_suffix, r.page(
+                "topic.html", page=listed_page(page), base=base, name=group.name,
+                total=len(group.statements), breadcrumbs=(("Topics", "topics/"),),
+                translations=translations_of(index, page.items)))
+
+
 def listed_page(page: Page[Statement]) -> Page[Listing]:
     """A page of a list, as listings."""
     return Page(page.number, page.count, listed(page.items))
@@ -277,7 +372,8 @@ def render_host_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
 def render_archive_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/archive/` and one page (or more) per year, grouped by month."""
     out.add_page("archive/", r.page("archive.html", years=tuple(
-        (g.year, len(g.statements)) for g in index.years), breadcrumbs=()))
+        (g.year, len(g.statements)) for g in index.years), breadcrumbs=(),
+        per_year=per_year(index.originals)))
     for group in index.years:
         base = f"archive/{group.year}/"
         for page in paginate(group.statements):
