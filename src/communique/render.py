@@ -7,10 +7,10 @@ from content is the Markdown renderer's own output.
 from __future__ import annotations
 
 import datetime as dt
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from importlib import resources
 import json
+import traceback
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -38,14 +38,14 @@ from .indexes import (
     Page,
     SiteIndex,
     group_by_month,
-    per_year,
     paginate,
+    per_year,
 )
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .opendata import add_open_data
-from .slugs import slugify
 from .output import Output, Renderer, Thunk, statement_url
 from .problems import Problem
+from .slugs import slugify
 
 ASSETS_DIR = "static"
 """Folder of the theme's assets, copied to the same folder of the output."""
@@ -98,6 +98,7 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
         site_lang_attrs=Markup("") if site.language == lang else Markup(' lang="{}" dir="{}"').format(
             site.language, direction(site.language)),
     )
+    env.globals["list_items"] = _list_items(env)
     env.filters["human_date"] = lambda d, date_lang=lang: d.human(date_lang)
     env.filters["month_name"] = _month_name(lang)
     env.filters["language_name"] = language_name
@@ -107,6 +108,38 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
     env.filters["entity_link"] = _entity_link(base_path)
     env.filters["slug"] = lambda text: slugify(text) or "topic"
     return env
+
+
+LIST_ITEM_TEMPLATE = "_statement_item.html"
+MAX_LIST_ITEMS_CACHED = 200_000
+"""The dev server keeps rendered list items between builds; this bounds how many."""
+
+
+def _list_items(env: Environment) -> Callable[..., Markup]:
+    """`list_items(listings, level, translations, roles)`: an `<ol>` of statements. Each item is
+    rendered once per environment for each distinct input and reused by every list showing it."""
+    cache: dict[Hashable, Markup] = {}
+
+    def item(statement: Listing, level: int, versions: tuple[Listing, ...], role: str | None) -> Markup:
+        key = (statement, level, versions, role)
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= MAX_LIST_ITEMS_CACHED:
+                cache.clear()
+            found = cache[key] = Markup(env.get_template(LIST_ITEM_TEMPLATE).render(
+                statement=statement, level=level, versions=versions, role=role))
+        return found
+
+    def list_items(statements: Iterable[Listing], level: int = 2,
+                   translations: dict[str, tuple[Listing, ...]] | None = None,
+                   roles: Iterable[str | None] | None = None) -> Markup:
+        versions = translations or {}
+        items = list(statements)
+        role_of = list(roles) if roles is not None else [None] * len(items)
+        body = "\n".join(item(s, level, versions.get(s.id, ()), role) for s, role in zip(items, role_of,
+                                                                                         strict=True))
+        return Markup(f'<ol class="statement-list">\n{body}\n</ol>')
+    return list_items
 
 
 def _time_tag(site_language: str) -> Callable[..., Markup]:
@@ -127,9 +160,15 @@ def _lang_attrs(site_language: str) -> Callable[[Statement], Markup]:
 
 
 def _entity_link(base_path: str) -> Callable[[Entity], Markup]:
+    links: dict[Entity, Markup] = {}
+
     def entity_link(entity: Entity) -> Markup:
         """The entity's name, linked to its page."""
-        return Markup('<a href="{}countries/{}/">{}</a>').format(base_path, entity.slug, entity.name)
+        found = links.get(entity)
+        if found is None:
+            found = links[entity] = Markup(f'<a href="{escape(base_path)}countries/{escape(entity.slug)}/">'
+                                           f"{escape(entity.name)}</a>")
+        return found
     return entity_link
 
 
