@@ -98,7 +98,7 @@ def test_wheel_ships_the_default_theme(tmp_path: Path) -> None:
             "communique/data/organisations.yaml", "communique/py.typed"} <= names
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "installed")}
     site = subprocess.run(
-        [sys.executable, "-c", "import communique.render as r; print(r.default_theme_dir())"],
+        [sys.executable, "-c", "import communique.theme as t; print(t.default_theme_dir())"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert Path(site.stdout.strip()) == tmp_path / "installed/communique/templates"
     content = tmp_path / "content"

@@ -25,14 +25,9 @@ from .indexes import SiteIndex, build_index
 from .models import Site
 from .output import Output, statement_url
 from .problems import ContentError, Problem, UsageError
-from .render import (
-    make_environment,
-    render_site,
-    template_problem,
-    theme_assets,
-    theme_dirs,
-)
+from .render import render_site
 from .static import attachment_files, collisions, find_static_files
+from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
 from .write import unsafe_output, write_site
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import TemplateError
 
 from .problems import Problem, sorted_problems
-from .render import template_problem
+from .theme import template_problem
 
 PREFIX = "/__communique/"
 KEEPALIVE_SECONDS = 15.0

@@ -27,7 +27,7 @@ from .discover import STATEMENTS_DIR
 from .incremental import ParseCache, RenderCache
 from .output import statement_url
 from .problems import ContentError, Problem, format_problems
-from .render import default_theme_dir, make_environment, template_problem, theme_dirs
+from .theme import default_theme_dir, make_environment, template_problem, theme_dirs
 
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
 """A change to such a file (a template or asset) re-renders every page."""
