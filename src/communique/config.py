@@ -55,6 +55,12 @@ def load_site(content: Path, shown: str, base_url: str | None = None) -> tuple[S
         if key not in entries and not (key == "base_url" and base_url):
             reader.problems.append(Problem(path, None, None, f"site.yaml has no '{key}'", key,
                                            SITE_FIELDS[key]))
+    theme = values.get("theme_dir")
+    if theme and not (content / theme).resolve().is_relative_to(content.resolve()):
+        node = entries["theme_dir"][1]
+        reader.problems.append(Problem(path, node.line, node.column,
+                                       f"'theme_dir' must be a folder inside the content folder, found "
+                                       f"{theme!r}", "theme_dir", "move the theme into content/"))
     if reader.problems:
         return None, reader.problems
     return Site(

@@ -114,7 +114,8 @@ def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict
                 problems.append(Problem(file.source.path, None, None,
                                         "a translation needs 'lang', the language it is in", "lang",
                                         severity=severity))
-    for key in REQUIRED:
+    unread = file.invalid and not file.nodes  # its front matter could not be read at all
+    for key in () if unread else REQUIRED:
         if key not in values and key not in file.nodes:
             problems.append(Problem(file.source.path, None, None,
                                     f"missing required field '{key}'", key,

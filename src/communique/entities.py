@@ -10,7 +10,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from .frontmatter import Node, decode_text, parse_yaml
+from .frontmatter import Node, decode_text, describe_hidden, hidden_characters, parse_yaml
 from .models import Entity
 from .problems import Problem, did_you_mean
 from .slugs import ID_PATTERN, slugify
@@ -117,6 +117,13 @@ def _entry_fields(path: str, value: Node) -> tuple[str | None, list[str], list[P
     for key, (key_node, item) in value.entries.items():
         if key == "name" and item.kind == "scalar" and item.text.strip():
             name = item.text.strip()
+            hidden = hidden_characters(name)
+            if hidden or not slugify(name):
+                problems.append(Problem(path, item.line, item.column,
+                                        f"'name' contains invisible or control characters "
+                                        f"({describe_hidden(hidden)})" if hidden else
+                                        f"'name' needs a letter or a digit: it names a page; found {name!r}",
+                                        field="name"))
         elif key == "aliases" and item.kind == "sequence" and all(
             i.kind == "scalar" for i in item.items
         ):

@@ -7,13 +7,12 @@ what was expected and what was found.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .dates import PartialDate, parse_date, parse_instant
 from .entities import Registry
-from .frontmatter import Node
+from .frontmatter import Node, describe_hidden, hidden_characters
 from .models import Correction, Entity, Person
 from .problems import Problem, did_you_mean
 from .slugs import describe_character, id_fault
@@ -23,39 +22,13 @@ _URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 _URL_FORBIDDEN = frozenset('<>"`{}|\\^')
 """Characters a URL must not hold unencoded; a backslash also reads as `/` in browsers, so
 `https://evil.example\\@good.example` would lead somewhere else than it seems to."""
-_DECEPTIVE = frozenset({"Cf", "Cc", "Co", "Cs", "Zl", "Zp"})
-"""Format, control, private-use and surrogate characters, and the line and paragraph
-separators: invisible, or able to reorder how the text around them is shown (U+202E)."""
-_JOINERS = frozenset("\u200c\u200d")
-"""Zero-width non-joiner and joiner: needed between letters in Persian and Indic scripts and
-inside emoji sequences, so they are accepted there and nowhere else."""
-_JOINABLE = ("L", "M", "So")
-
-
-def hidden_characters(text: str) -> list[str]:
-    """Invisible or control characters in `text` (line breaks and tabs are not hidden)."""
-    hidden = []
-    for position, ch in enumerate(text):
-        if ch in "\n\t" or not _is_deceptive(ch):
-            continue
-        if ch in _JOINERS and 0 < position < len(text) - 1 and all(
-                unicodedata.category(n).startswith(_JOINABLE)
-                for n in (text[position - 1], text[position + 1])):
-            continue
-        hidden.append(ch)
-    return list(dict.fromkeys(hidden))
-
-
-def _is_deceptive(ch: str) -> bool:
-    code = ord(ch)
-    noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
-    return noncharacter or unicodedata.category(ch) in _DECEPTIVE
-
-
-def describe_hidden(characters: list[str]) -> str:
-    """`U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE`."""
-    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
-                     for ch in characters)
+def printable(text: str) -> str:
+    """`text` with each invisible or control character written as its escape (`\\u202e`), so
+    that a message quoting it cannot be reordered or hidden by it."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 @dataclass(slots=True)
@@ -77,8 +50,11 @@ class Reader:
         """Report every key not in `known`, with the nearest known one."""
         for key, (key_node, _value) in mapping.entries.items():
             if key not in known:
-                hint = did_you_mean(key, known) or "known fields: " + ", ".join(known)
-                self.error(key_node, prefix + key, f"unknown field '{prefix}{key}'", hint)
+                hidden = hidden_characters(key)
+                hint = (f"the name holds invisible characters ({describe_hidden(hidden)})"
+                        if hidden else did_you_mean(key, known)) or "known fields: " + ", ".join(known)
+                shown = printable(prefix + key)
+                self.error(key_node, shown, f"unknown field '{shown}'", hint)
 
     def text(self, node: Node, name: str) -> str | None:
         """A non-empty single line or paragraph of text."""

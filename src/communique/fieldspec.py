@@ -91,6 +91,9 @@ def read_meeting(reader: Reader, node: Node, name: str = "meeting") -> Meeting |
     end = dates.get("end")
     if start and end and end < start:
         reader.error(entries["end"][1], f"{name}.end", "the meeting ends before it starts")
+    if title is not None and not slugify(title):
+        reader.error(entries["name"][1], f"{name}.name",
+                     f"'{name}.name' needs a letter or a digit: it names the meeting's page; found {title!r}")
     if len(reader.problems) > before or title is None:
         return None
     return Meeting(title, slugify(title), location, hosts or (), start, end)
@@ -150,6 +153,11 @@ def _locate(reader: StatementReader, node: Node, file: str, title: str, name: st
     candidates = [os.path.join(folder, *relative.parts), os.path.join(folder, reader.stem, *relative.parts)]
     for candidate in candidates:
         if os.path.isfile(candidate):
+            if not os.path.realpath(candidate).startswith(os.path.realpath(folder) + os.sep):
+                reader.error(node, f"{name}.file", f"attachment {file!r} is a symbolic link to a file "
+                                                   "outside the statement's folder",
+                             "copy the file beside the statement instead of linking it")
+                return None
             return Attachment(relative.name, title, os.path.getsize(candidate), candidate)
     reader.error(node, f"{name}.file", f"attachment not found: {file!r}",
                  f"put it beside the statement or in a folder named '{reader.stem}'")

@@ -10,19 +10,21 @@ A key is always text: `1: x` is the field named "1" (and so an unknown field), n
 one; a key that is a list or a mapping (`? [a]`) is refused. Characters YAML itself refuses, and
 the line and paragraph separators YAML would count as line breaks (so that its line numbers no
 longer match the file's), are reported with their code point and place before parsing.
+`hidden_characters` finds the invisible characters that can make a value read differently than
+it is (U+202E), for the readers of every field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
 
 import yaml
 
 from .problems import Problem
+from .slugs import character_name
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -34,10 +36,49 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 MAX_DEPTH = 8
 """Deepest nesting of mappings and sequences accepted in front matter."""
 FENCE = "---"
+_FORBIDDEN_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]")
+"""Control characters other than tab and line feed (a form feed too: XML, and so the feed, cannot
+hold one), and the noncharacters."""
 _UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 """What front matter may not hold: control characters, surrogates, U+FFFE and U+FFFF (refused
 by YAML), and NEL, U+2028 and U+2029 (line breaks to YAML, but not to editors)."""
-_UNNAMED = {"Cc": "a control character", "Cs": "a surrogate"}
+
+_DECEPTIVE = frozenset({"Cf", "Cc", "Co", "Cs", "Zl", "Zp"})
+"""Format, control, private-use and surrogate characters, and the line and paragraph
+separators: invisible, or able to reorder how the text around them is shown (U+202E)."""
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width non-joiner and joiner: needed between letters in Persian and Indic scripts and
+inside emoji sequences, so they are accepted there and nowhere else."""
+_JOINABLE = ("L", "M", "So")
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Invisible or control characters in `text` (line breaks and tabs are not hidden)."""
+    hidden = []
+    for position, ch in enumerate(text):
+        if ch in "\n\t" or not _is_deceptive(ch):
+            continue
+        if ch in _JOINERS and 0 < position < len(text) - 1 and all(
+                unicodedata.category(n).startswith(_JOINABLE)
+                for n in (text[position - 1], text[position + 1])):
+            continue
+        hidden.append(ch)
+    return list(dict.fromkeys(hidden))
+
+
+def _is_deceptive(ch: str) -> bool:
+    code = ord(ch)
+    noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    return noncharacter or unicodedata.category(ch) in _DECEPTIVE
+
+
+def describe_hidden(characters: list[str]) -> str:
+    """`U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE`."""
+    return ", ".join(character_name(ch) for ch in characters)
+
 
 NodeKind = Literal["scalar", "sequence", "mapping"]
 
@@ -90,26 +131,36 @@ class SplitFile:
 
 
 def decode_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
-    """Decode UTF-8 (a byte-order mark is dropped, CRLF becomes LF) or report where it fails."""
+    """Decode UTF-8 (a byte-order mark is dropped, CRLF becomes LF) or report where it fails.
+
+    Control characters other than tab and line breaks, and noncharacters, are refused anywhere
+    in the file: no page may show them (HTML and XML forbid them) and they hide in an editor.
+    The text is put in Unicode normalization form C, as the web expects: an `é` typed as `e`
+    and a combining accent is the same text as a precomposed `é`, and is shown the same.
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
         bad = data[exc.start : exc.start + 1].hex()
-        return None, [
-            Problem(
-                path, line, column,
-                f"the file is not UTF-8: byte 0x{bad} cannot be decoded",
-                hint="save the file as UTF-8",
-            )
-        ]
+        return None, [Problem(path, data.count(b"\n", 0, exc.start) + 1, column,
+                              f"the file is not UTF-8: byte 0x{bad} cannot be decoded",
+                              hint="save the file as UTF-8")]
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+    found = _FORBIDDEN_IN_TEXT.search(text)
+    if found is None:
+        return (text if unicodedata.is_normalized("NFC", text)
+                else unicodedata.normalize("NFC", text)), []
+    line = text.count("\n", 0, found.start()) + 1
+    if found.group() == "\x00":
         return None, [Problem(path, line, None, "the file contains a NUL byte",
                               hint="a statement is plain text; remove the binary content")]
-    return text, []
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return None, [Problem(path, line, column,
+                          f"the file contains {character_name(found.group())}, which no page may show",
+                          hint="retype the text around it; such characters are invisible in most "
+                               "editors")]
 
 
 def split_front_matter(path: str, text: str) -> tuple[SplitFile | None, list[Problem]]:
@@ -179,9 +230,8 @@ def unreadable_character(path: str, source: str, first_line: int = 2) -> Problem
     ch = found.group()
     line = source.count("\n", 0, found.start())
     column = found.start() - (source.rfind("\n", 0, found.start()) + 1) + 1
-    name = unicodedata.name(ch, "") or _UNNAMED.get(unicodedata.category(ch), "a noncharacter")
     return Problem(path, first_line + line, column,
-                   f"the front matter contains U+{ord(ch):04X} ({name}), which it may not hold",
+                   f"the front matter contains {character_name(ch)}, which it may not hold",
                    hint="retype the line; for a line break inside a value use a YAML block (|)")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from .dates import parse_date
 from .discover import STATEMENTS_DIR
 from .models import STATEMENT_TYPES
-from .slugs import ID_PATTERN, slugify
+from .slugs import id_fault, slugify
 
 MAX_ID_LENGTH = 60
 """Ids made from long titles are cut at a word boundary to this length."""
@@ -88,9 +88,10 @@ def create_statement(args: argparse.Namespace) -> int:
     root = content / STATEMENTS_DIR
     taken = {p.stem for p in root.rglob("*.md")} if root.is_dir() else set()
     if args.statement_id:
-        if not ID_PATTERN.fullmatch(args.statement_id):
+        fault = id_fault(args.statement_id)
+        if fault:
             print(f"communique new: error: --id {args.statement_id!r} must be lowercase a-z, 0-9 "
-                  "and hyphens", file=sys.stderr)
+                  f"and hyphens: {fault}", file=sys.stderr)
             return 2
         if args.statement_id in taken:
             print(f"communique new: error: the id {args.statement_id!r} is taken",

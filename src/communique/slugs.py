@@ -48,11 +48,19 @@ def _digest(name: str) -> str:
     return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
 
 
+_UNNAMED = {"Cc": "a control character", "Cs": "a surrogate", "Co": "a private-use character"}
+
+
+def character_name(ch: str) -> str:
+    """`U+0430 CYRILLIC SMALL LETTER A`, `U+0007 a control character`."""
+    name = unicodedata.name(ch, "") or _UNNAMED.get(unicodedata.category(ch), "a noncharacter")
+    return f"U+{ord(ch):04X} {name}"
+
+
 def describe_character(ch: str) -> str:
     """`'а' (U+0430 CYRILLIC SMALL LETTER A)`: a character as a message names it."""
-    name = unicodedata.name(ch, "")
     shown = repr(ch) if ch.isprintable() else "a character"
-    return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})"
+    return f"{shown} ({character_name(ch)})"
 
 
 def id_fault(text: str) -> str | None:

@@ -14,7 +14,7 @@ from .fieldspec import STATEMENT_FIELDS, StatementReader
 from .frontmatter import Node, decode_text, parse_yaml, split_front_matter
 from .markdown import RenderedBody, render_body
 from .problems import Problem
-from .slugs import ID_PATTERN, slugify
+from .slugs import ID_PATTERN, id_fault, slugify
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ def parse_statement_file(
         problems.append(Problem(
             path, None, None,
             f"the file name gives the id {source.stem!r}, which has characters outside a-z, 0-9 "
-            "and single hyphens", "id",
+            f"and single hyphens: {id_fault(source.stem)}", "id",
             f"rename the file to '{slugify(source.stem) or 'statement'}.md'",
         ))
     data, found = read_source(source)
