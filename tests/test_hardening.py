@@ -202,7 +202,7 @@ def test_joiners_inside_words_are_text() -> None:
     ("bad.md", b"", f"{PATH}:1:1: error: missing front matter"),
     ("bad.md", b"---\ntitle: a\n---\npage\x0cbreak\n", f"{PATH}:4:5: error: the file contains U+000C"),
     ("bad.md", "---\ntitle: a\n---\nx \ufdd0\n".encode(), f"{PATH}:4:3: error: the file contains U+FDD0"),
-    ("bad.md", b"---\n" + b"x" * 2**20, f"{PATH}: error: the file is 1024 KiB; the limit is 1024 KiB"),
+    ("bad.md", b"---\n" + b"x" * 2**20, f"{PATH}: error: the file is 1024 KiB; the limit is 256 KiB"),
     *[(f"{device}.md", statement().encode(), f"content/statements/{device}.md: error: the file name "
        f"'{device}.md' is a device name Windows reserves") for device in
       ("con", "nul", "com1", "lpt1", "aux", "prn")],

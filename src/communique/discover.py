@@ -19,8 +19,10 @@ from .problems import Problem, Severity
 from .slugs import RESERVED_NAMES
 
 STATEMENTS_DIR = "statements"
-MAX_STATEMENT_BYTES = 1024 * 1024
-"""A statement file larger than this (1 MiB) is refused: the longest communiqués are ~100 KB."""
+MAX_STATEMENT_BYTES = 256 * 1024
+"""A statement file larger than this (256 KiB) is refused. The longest communiqués (G20 leaders'
+declarations) are about 100 KB; the limit also bounds the Markdown parser's worst cases (nested
+brackets), which grow much faster than the text."""
 MAX_FOLDER_DEPTH = 32
 """Deepest folder below `statements/` that is read: deeper ones are refused, not walked."""
 _LOOKALIKE_SUFFIXES = (".markdown", ".mdown", ".mkd")
