@@ -177,22 +177,29 @@ def entity_roles(statement: Statement) -> list[tuple[Entity, EntityRole]]:
 
 
 def group_by_entity(originals: Sequence[Statement]) -> tuple[EntityGroup, ...]:
-    """Every entity with its statements by role; one pass over the statements."""
-    by_role: dict[str, dict[EntityRole, list[Statement]]] = defaultdict(lambda: defaultdict(list))
-    every: dict[str, list[Statement]] = defaultdict(list)
+    """Every entity with its statements by role; one pass over the statements (this runs on
+    every rebuild of the dev server, so the loop is kept plain)."""
+    by_role: dict[tuple[str, EntityRole], list[Statement]] = {}
+    every: dict[str, list[Statement]] = {}
     entities: dict[str, Entity] = {}
     for statement in originals:
         seen: set[str] = set()
         for entity, role in entity_roles(statement):
-            entities[entity.id] = entity
-            roles = by_role[entity.id][role]
-            if not roles or roles[-1] is not statement:
-                roles.append(statement)
-            if entity.id not in seen:
-                seen.add(entity.id)
-                every[entity.id].append(statement)
-    groups = (EntityGroup(entities[key], tuple((role, tuple(by_role[key][role])) for role in ENTITY_ROLES
-                                               if by_role[key].get(role)), tuple(every[key]))
+            key = entity.id
+            listed = by_role.get((key, role))
+            if listed is None:
+                by_role[(key, role)] = [statement]
+            elif listed[-1] is not statement:
+                listed.append(statement)
+            if key not in seen:
+                seen.add(key)
+                if key in every:
+                    every[key].append(statement)
+                else:
+                    every[key] = [statement]
+                    entities[key] = entity
+    groups = (EntityGroup(entities[key], tuple((role, tuple(by_role[(key, role)])) for role in ENTITY_ROLES
+                                               if (key, role) in by_role), tuple(every[key]))
               for key in entities)
     return tuple(sorted(groups, key=lambda g: g.entity.name.casefold()))
 

@@ -67,6 +67,11 @@ class Renderer:
         """Render `template` with the context `context()` makes, unless `key` is cached."""
         return lambda: self._render(template, key, context)
 
+    def later(self, template: str, context: Callable[[], dict[str, Any]]) -> Thunk:
+        """Render `template` with the context `context()` makes, when the page is asked for; the
+        cache key is the frozen context, so nothing is computed for a page nobody renders."""
+        return lambda: self._render(template, None, context)
+
     def _render(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> bytes:
         def make() -> bytes:
             return self.env.get_template(template).render(**context()).encode()

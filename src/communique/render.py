@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -23,6 +24,9 @@ from .indexes import (
     FEED_SIZE,
     HOME_SIZE,
     PAGE_SIZE,
+    EntityGroup,
+    HostGroup,
+    HostRole,
     Page,
     SiteIndex,
     group_by_month,
@@ -103,11 +107,11 @@ def listed(statements: Iterable[Statement]) -> tuple[Listing, ...]:
 def render_home(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/`: the latest statements and the ways in."""
     latest = tuple(islice((s for s in index.originals if s.withdrawn is None), HOME_SIZE))
-    out.add_page("", r.page(
-        "home.html", statements=listed(latest), total=len(index.originals),
+    out.add_page("", r.later("home.html", lambda: dict(
+        statements=listed(latest), total=len(index.originals),
         meeting_count=len(index.meetings), host_count=len(index.hosts),
         years=tuple(y.year for y in index.years), breadcrumbs=(),
-        translations=translations_of(index, latest)))
+        translations=translations_of(index, latest))))
 
 
 def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
@@ -169,41 +173,65 @@ def add_citation_files(out: Output, r: Renderer, statement: Statement, site: Sit
 def render_entity_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/countries/`, one page per country or organisation (its statements by role, the newest
     of each role), and `…/<role>/` with every statement of a role when there are more."""
-    out.add_page("countries/", r.page("countries.html", breadcrumbs=(), entities=tuple(
-        (g.entity, len(g.statements)) for g in index.entities)))
+    out.add_page("countries/", r.later("countries.html", lambda: dict(breadcrumbs=(), entities=tuple(
+        (g.entity, len(g.statements)) for g in index.entities))))
     hosts = {g.entity.id for g in index.hosts}
-    for group in index.entities:
-        base = f"countries/{group.entity.slug}/"
-        roles = tuple((role, len(items), listed(items[:PAGE_SIZE])) for role, items in group.roles)
-        out.add_page(base, r.page(
-            "country.html", entity=group.entity, roles=roles, total=len(group.statements),
+
+    def entity_context(group: EntityGroup) -> dict[str, Any]:
+        return dict(
+            entity=group.entity, total=len(group.statements),
+            roles=tuple((role, len(items), listed(items[:PAGE_SIZE])) for role, items in group.roles),
             per_year=per_year(group.statements), hosted=group.entity.id in hosts,
             breadcrumbs=(("Countries and organisations", "countries/"),),
             translations=translations_of(index, {s.id: s for _, items in group.roles
-                                                 for s in items[:PAGE_SIZE]}.values())))
+                                                 for s in items[:PAGE_SIZE]}.values()))
+
+    for group in index.entities:
+        base = f"countries/{group.entity.slug}/"
+        out.add_page(base, r.later("country.html", partial(entity_context, group)))
         for role, items in group.roles:
             if len(items) <= PAGE_SIZE:
                 continue
             role_base = f"{base}{role}/"
             for page in paginate(items):
-                out.add_page(role_base + page.path_suffix, r.page(
-                    "country_role.html", entity=group.entity, role=role, total=len(items),
-                    page=listed_page(page), base=role_base,
-                    breadcrumbs=(("Countries and organisations", "countries/"), (group.entity.name, base)),
-                    translations=translations_of(index, page.items)))
+                out.add_page(role_base + page.path_suffix, r.later(
+                    "country_role.html", partial(_role_context, index, group, role, page)))
 
 
 def render_topic_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/topics/` and one page (or more) per topic."""
-    out.add_page("topics/", r.page("topics.html", breadcrumbs=(), topics=tuple(
-        (g.slug, g.name, len(g.statements)) for g in index.topics)))
+    out.add_page("topics/", r.later("topics.html", lambda: dict(breadcrumbs=(), topics=tuple(
+        (g.slug, g.name, len(g.statements)) for g in index.topics))))
     for group in index.topics:
         base = f"topics/{group.slug}/"
         for page in paginate(group.statements):
-            out.add_page(base + page.path_suffix, r.page(
-                "topic.html", page=listed_page(page), base=base, name=group.name,
-                total=len(group.statements), breadcrumbs=(("Topics", "topics/"),),
-                translations=translations_of(index, page.items)))
+            out.add_page(base + page.path_suffix, r.later("topic.html", partial(
+                _list_context, index, page, base, name=group.name, total=len(group.statements),
+                breadcrumbs=(("Topics", "topics/"),))))
+
+
+def _list_context(index: SiteIndex, page: Page[Statement], base: str, **extra: Any) -> dict[str, Any]:
+    """The context of one page of a list of statements."""
+    return {"page": listed_page(page), "base": base,
+            "translations": translations_of(index, page.items), **extra}
+
+
+def _role_context(index: SiteIndex, group: EntityGroup, role: str,
+                  page: Page[Statement]) -> dict[str, Any]:
+    base = f"countries/{group.entity.slug}/"
+    total = next(len(items) for name, items in group.roles if name == role)
+    crumbs = (("Countries and organisations", "countries/"), (group.entity.name, base))
+    return _list_context(index, page, f"{base}{role}/", entity=group.entity, role=role, total=total,
+                         breadcrumbs=crumbs)
+
+
+def _host_context(index: SiteIndex, group: HostGroup, page: Page[tuple[Statement, HostRole]],
+                  base: str) -> dict[str, Any]:
+    return {"page": Page(page.number, page.count, tuple((s.listed, role) for s, role in page.items)),
+            "base": base, "entity": group.entity, "total": len(group.entries),
+            "hosted": sum(1 for _, role in group.entries if role == "host"),
+            "breadcrumbs": (("Hosts", "hosts/"),),
+            "translations": translations_of(index, (s for s, _ in page.items))}
 
 
 def listed_page(page: Page[Statement]) -> Page[Listing]:
@@ -218,44 +246,36 @@ def _host_roles(statement: Statement) -> tuple[tuple[Entity, str], ...]:
 
 def render_meeting_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/meetings/` and one page (or more) per meeting series."""
-    out.add_page("meetings/", r.page("meetings.html", meetings=tuple(
-        (g.slug, g.name, len(g.statements)) for g in index.meetings), breadcrumbs=()))
+    out.add_page("meetings/", r.later("meetings.html", lambda: dict(meetings=tuple(
+        (g.slug, g.name, len(g.statements)) for g in index.meetings), breadcrumbs=())))
     for group in index.meetings:
         base = f"meetings/{group.slug}/"
         for page in paginate(group.statements):
-            out.add_page(base + page.path_suffix, r.page(
-                "meeting.html", page=listed_page(page), base=base, name=group.name,
-                total=len(group.statements),
-                breadcrumbs=(("Meetings", "meetings/"),),
-                translations=translations_of(index, page.items)))
+            out.add_page(base + page.path_suffix, r.later("meeting.html", partial(
+                _list_context, index, page, base, name=group.name, total=len(group.statements),
+                breadcrumbs=(("Meetings", "meetings/"),))))
 
 
 def render_host_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/hosts/` and one page (or more) per host."""
-    out.add_page("hosts/", r.page("hosts.html", hosts=tuple(
-        (g.entity, len(g.entries)) for g in index.hosts), breadcrumbs=()))
+    out.add_page("hosts/", r.later("hosts.html", lambda: dict(hosts=tuple(
+        (g.entity, len(g.entries)) for g in index.hosts), breadcrumbs=())))
     for group in index.hosts:
         base = f"hosts/{group.entity.slug}/"
-        hosted = sum(1 for _, role in group.entries if role == "host")
         for page in paginate(group.entries):
-            entries = tuple((s.listed, role) for s, role in page.items)
-            out.add_page(base + page.path_suffix, r.page(
-                "host.html", page=Page(page.number, page.count, entries), base=base,
-                entity=group.entity, total=len(group.entries),
-                hosted=hosted, breadcrumbs=(("Hosts", "hosts/"),),
-                translations=translations_of(index, (s for s, _ in page.items))))
+            out.add_page(base + page.path_suffix, r.later("host.html", partial(
+                _host_context, index, group, page, base)))
 
 
 def render_archive_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     """`/archive/` and one page (or more) per year, grouped by month."""
-    out.add_page("archive/", r.page("archive.html", years=tuple(
+    out.add_page("archive/", r.later("archive.html", lambda: dict(years=tuple(
         (g.year, len(g.statements)) for g in index.years), breadcrumbs=(),
-        per_year=per_year(index.originals)))
+        per_year=per_year(index.originals))))
     for group in index.years:
         base = f"archive/{group.year}/"
         for page in paginate(group.statements):
-            months = tuple((g.month, listed(g.statements)) for g in group_by_month(page.items))
-            out.add_page(base + page.path_suffix, r.page(
-                "year.html", page=listed_page(page), base=base, year=group.year, months=months,
-                breadcrumbs=(("Archive", "archive/"),),
-                translations=translations_of(index, page.items)))
+            out.add_page(base + page.path_suffix, r.later("year.html", partial(
+                _list_context, index, page, base, year=group.year,
+                months=tuple((g.month, listed(g.statements)) for g in group_by_month(page.items)),
+                breadcrumbs=(("Archive", "archive/"),))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -28,6 +29,7 @@ RESERVED_NAMES = frozenset(
 a site or content folder with such a name cannot be checked out or copied there."""
 
 
+@lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """`Côte d'Ivoire` → `cote-d-ivoire`; `Daesh/ISIS` → `daesh-isis`; `中美` → `zhong-mei`.
 
