@@ -33,16 +33,37 @@ def profile_table(title: str, entries: list[tuple[FunctionKey, tuple[int, int, f
     return lines
 
 
+def owner(filename: str) -> str:
+    """Who a function belongs to: `communique/<module>.py`, a library's top package, or Python."""
+    if filename == "~":
+        return "(built-in functions)"
+    short = re.sub(r"^.*/(site-packages|src)/", "", filename)
+    if short != filename:
+        return short if short.startswith("communique/") else short.split("/")[0]
+    return "(standard library)"
+
+
+def own_time_by_owner(table: dict[FunctionKey, tuple[int, int, float, float]], total: float) -> list[str]:
+    """Own time added up per communique module and per library."""
+    sums: dict[str, float] = {}
+    for (filename, _, _), (_, _, own, _) in table.items():
+        sums[owner(filename)] = sums.get(owner(filename), 0.0) + own
+    ranked = sorted(sums.items(), key=lambda item: item[1], reverse=True)[:TOP_OWN]
+    lines = ["own time by module or library:", f"{'own s':>8} {'share':>6}  where"]
+    return lines + [f"{own:8.2f} {own / total:6.0%}  {name}" for name, own in ranked]
+
+
 def summarise(path: str) -> str:
-    """The package's functions by cumulative time, then every function by its own time."""
+    """communique's functions by cumulative time, own time by module, the costliest functions."""
     stats = pstats.Stats(path)
     table = {key: value[:4] for key, value in stats.stats.items()}  # type: ignore[attr-defined]
-    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    total = max(value[3] for value in table.values())
     ours = sorted(((k, v) for k, v in table.items() if PACKAGE_MARK in k[0]),
                   key=lambda item: item[1][3], reverse=True)[:TOP_CUMULATIVE]
     own = sorted(table.items(), key=lambda item: item[1][2], reverse=True)[:TOP_OWN]
     lines = [f"profiled run: {total:.2f} s in total (cProfile overhead included)", ""]
     lines += profile_table("communique's functions by cumulative time:", ours, total)
+    lines += ["", *own_time_by_owner(table, total)]
     lines += ["", *profile_table("every function by its own time:", own, total)]
     return "\n".join(lines)
 
