@@ -190,7 +190,7 @@ def test_failed_build_leaves_previous_site(cli: Callable[..., Result], tmp_path:
     result = cli("build", "--now", NOW)
     assert result.status == 1 and "did you mean Japan?" in result.err
     assert tree(tmp_path / "_site") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "content"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".communique-cache", "_site", "content"]
 
 
 @pytest.mark.parametrize("output", ["content", ".", "..", "/", "content/statements/out"])

@@ -26,6 +26,7 @@ from .models import Site
 from .output import Output, statement_url
 from .problems import ContentError, Problem, UsageError
 from .render import render_site
+from .search import build_search_index, search_cache_dir, statement_pages_by_year
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
@@ -48,6 +49,10 @@ class Options:
     """The instant embargoes are compared with."""
     shown: str | None = None
     """How to name the content folder in messages (defaults to `content` as given)."""
+    clean: bool = False
+    """Ignore the build cache (the search index's, for now)."""
+    search: bool = True
+    """Build the full-text search index (`--no-search` skips it)."""
 
     @property
     def content_shown(self) -> str:
@@ -130,6 +135,10 @@ def build_site(options: Options, project: Path | None = None) -> BuildResult:
     checked = check_site(options)
     output, assets = render_checked(checked, options.content, shown=options.content_shown)
     files = render_all(output)
+    if options.search:
+        pages = statement_pages_by_year(checked.index.statements, files)
+        cache_dir = None if options.clean else search_cache_dir(options.output)
+        files.update(build_search_index(pages, cache_dir, checked.site.language))
     with output_lock(options.output):
         write_site(options.output, files, assets)
     return BuildResult(checked, len(files) + len(assets))

@@ -94,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(content=args.content, drafts=args.drafts,
                       now=args.now or dt.datetime.now(dt.UTC),
                       output=getattr(args, "output", Path("_site")),
-                      base_url=getattr(args, "base_url", None))
+                      base_url=getattr(args, "base_url", None),
+                      search=not getattr(args, "no_search", False),
+                      clean=getattr(args, "clean", False))
     if args.command == "check":
         return run_check(options, args.format)
     if args.command == "serve":

@@ -75,7 +75,8 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
     out.add_file("404.html", r.page("404.html", breadcrumbs=()))
     out.add_page("search/", r.page("search.html", years=tuple(g.year for g in index.years), breadcrumbs=(),
                                    meetings=tuple((g.slug, g.name) for g in index.meetings),
-                                   hosts=tuple(g.entity for g in index.hosts)))
+                                   hosts=tuple(g.entity for g in index.hosts),
+                                   countries=tuple(g.entity for g in index.entities)))
     add_feed(out, r, "feed.xml", "", site.title, index.originals)
     for group in index.meetings:
         add_feed(out, r, f"meetings/{group.slug}/feed.xml", f"meetings/{group.slug}/",

@@ -32,6 +32,9 @@ from .theme import default_theme_dir, make_environment, template_problem, theme_
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
 """A change to such a file (a template or asset) re-renders every page."""
 SETTLE_SECONDS = 0.03
+COMPLETE_AFTER_SECONDS = 0.4
+"""After a rebuild, the open tabs reload first (their pages are rendered on request); the rest
+of the site is rendered after this pause, unless another save comes in."""
 """How long the files must stay quiet after a save before rebuilding."""
 
 
@@ -174,7 +177,7 @@ class ChangeWatcher:
                 self.builder.templates_changed()
             hint = None if self.structural else frozenset(self.written)
             self.written, self.structural = set(), False
-            if self.builder.rebuild(hint):
+            if self.builder.rebuild(hint) and not self.changed.wait(COMPLETE_AFTER_SECONDS):
                 self.builder.complete(stop=self.changed.is_set)
 
 

@@ -1,0 +1,432 @@
+"""Full-text search: a Pagefind index of the statement pages, one index per year.
+
+Pagefind reads the final statement pages, so what is found is what readers see. Each year of
+statements (a translation counts in its own year) gets an index of its own under
+`pagefind/<year>/`; the search page loads the newest year's (which alone carries Pagefind's
+script and WebAssembly) and merges the others into it in the browser with `mergeIndex`.
+So indexing needs memory for the largest year only, and a build re-indexes only the years
+whose pages changed: each year's index is cached under a digest of its pages, the Pagefind
+version and the indexing options. Pagefind's output is put in a canonical order (see
+`canonical_bundle`), so the same pages give the same bytes, built afresh or taken from the cache.
+
+Only the statement pages a build publishes are indexed: drafts and statements under embargo
+never reach them (except in a `--drafts` preview).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from .models import Statement
+from .output import statement_url
+from .problems import ContentError, Problem
+
+SEARCH_DIR = "pagefind"
+"""Folder of the output that holds the indexes: `pagefind/<year>/`."""
+YEARS_FILE = f"{SEARCH_DIR}/years.json"
+"""The years that have an index, newest first; the search page reads it."""
+CACHE_FORMAT = b"communique-search-1"
+"""Part of every cache key: change it when the cached layout or the indexing options change."""
+MANIFEST = "manifest.json"
+"""In a cache entry: every file of the bundle with its digest."""
+ENTRIES_KEPT = 2
+"""Cache entries kept per year: a preview and a production build beside each other both hit."""
+REQUIRED_FILES = ("pagefind-entry.json", "pagefind.js")
+"""Files every usable bundle has."""
+UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
+"""Pagefind's ready-made interfaces: the search page is the theme's own, so these are left out."""
+EXCLUDED = ".metadata dt, .cite"
+"""What Pagefind leaves out of a statement page: the labels of its metadata ("Date", "Issued by")
+and the citation block, which repeat on every statement what the page says already and would
+crowd the excerpts."""
+TIMEOUT_SECONDS = 3600
+"""How long one year's indexing may take before the build gives up."""
+
+Pages = dict[str, bytes]
+"""Output path (`statements/<id>/index.html`) to the page's bytes."""
+
+log = logging.getLogger(__name__)
+
+
+def search_cache_dir(output: Path) -> Path:
+    """Where the indexes are cached: `.communique-cache/search/` beside the output folder."""
+    return output.absolute().parent / ".communique-cache" / "search"
+
+
+def statement_pages_by_year(statements: Iterable[Statement], files: Mapping[str, bytes]) -> dict[int, Pages]:
+    """The rendered page of every statement, grouped by the year of the statement's date."""
+    by_year: dict[int, Pages] = {}
+    for statement in statements:
+        path = statement_url(statement.id) + "index.html"
+        by_year.setdefault(statement.date.year, {})[path] = files[path]
+    return by_year
+
+
+def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
+                       language: str = "en") -> dict[str, bytes]:
+    """Index each year's pages (or take the index from the cache); return the files to write.
+
+    `language` is the language every index is built for (the site's): Pagefind would otherwise
+    split a year by each page's `lang`, and the search page would find only the pages in the
+    language of its own interface. `cache_dir` None builds every year afresh and caches nothing.
+    """
+    files: dict[str, bytes] = {}
+    years = sorted(pages_by_year, reverse=True)
+    if years:
+        pagefind = find_pagefind()
+        version = pagefind_version(pagefind)
+        for year in years:
+            bundle = year_bundle(pagefind, version, pages_by_year[year], language, cache_dir, year)
+            files.update({f"{SEARCH_DIR}/{year}/{name}": data for name, data in bundle.items()
+                          if year == years[0] or not is_runtime(name)})
+    files[YEARS_FILE] = (json.dumps({"version": 1, "years": years}) + "\n").encode()
+    return files
+
+
+def is_runtime(name: str) -> bool:
+    """Whether a bundle file is Pagefind's program rather than index data.
+
+    The browser runs the program of the index it loads first (the newest year's) and merges
+    the other years' data into it, so the older years are written without it.
+    """
+    return name in ("pagefind.js", "pagefind-worker.js") or (name.startswith("wasm.") and "/" not in name)
+
+
+def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, cache_dir: Path | None,
+                year: int) -> dict[str, bytes]:
+    """One year's index: from the cache when its key matches and its files check out, else built."""
+    key = cache_key(pages, version, language)
+    entry = cache_dir / f"{year}-{key}" if cache_dir is not None else None
+    if entry is not None:
+        cached = read_cache_entry(entry)
+        if cached is not None:
+            log.debug("search index of %s: cached", year)
+            return cached
+    log.info("search index of %s: indexing %d page(s)", year, len(pages))
+    bundle = index_pages(pagefind, pages, language)
+    if entry is not None:
+        write_cache_entry(entry, bundle)
+        prune_cache(entry.parent, year)
+    return bundle
+
+
+def find_pagefind() -> Path:
+    """The Pagefind program that the `pagefind[bin]` package installs (never a download)."""
+    try:
+        from pagefind.service import get_executable
+
+        executable = get_executable()
+    except (ImportError, FileNotFoundError):
+        executable = None
+    if executable is None or not executable.is_file():
+        raise ContentError([Problem(SEARCH_DIR, None, None, "the search index needs Pagefind, which is not "
+                                    "installed", "search", "pip install 'pagefind[bin]', or build with "
+                                    "--no-search")])
+    return executable
+
+
+def pagefind_version(pagefind: Path) -> str:
+    """`pagefind 1.5.2`: what the program says it is (part of the cache key)."""
+    completed = _run([str(pagefind), "--version"], Path.cwd())
+    return completed.stdout.strip()
+
+
+def cache_key(pages: Mapping[str, bytes], version: str, language: str) -> str:
+    """Digest of everything a year's index depends on: its pages, Pagefind and its options."""
+    digest = hashlib.blake2b(CACHE_FORMAT, digest_size=20)
+    for part in (version.encode(), language.encode(), EXCLUDED.encode()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    for path in sorted(pages):
+        data = pages[path]
+        name = path.encode()
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:
+    """Write the pages into a scratch folder, run Pagefind over it and read back its bundle."""
+    with tempfile.TemporaryDirectory(prefix="communique-search-") as scratch:
+        root = Path(scratch)
+        site, bundle = root / "site", root / "bundle"
+        for path, data in pages.items():
+            target = site.joinpath(*_relative_parts(path))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        run_pagefind(pagefind, site, bundle, language, root)
+        files = canonical_bundle(read_bundle(bundle))
+    missing = [name for name in REQUIRED_FILES if name not in files]
+    if missing:
+        raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
+                                    "search", "build with --no-search to skip the search index")])
+    return files
+
+
+def run_pagefind(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
+    """Run Pagefind over `site`, writing its bundle to `bundle`.
+
+    It runs in an empty folder and without `PAGEFIND_*` variables, so no configuration file or
+    variable of the caller's changes the index behind the cache's back.
+    """
+    _run([str(pagefind), "--site", str(site), "--output-path", str(bundle),
+          "--force-language", language.lower(), "--exclude-selectors", EXCLUDED, "--silent"], cwd)
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+    try:
+        completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                                   errors="replace", check=False, timeout=TIMEOUT_SECONDS)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ContentError([Problem(SEARCH_DIR, None, None, f"Pagefind could not run: {error}", "search",
+                                    "build with --no-search to skip the search index")]) from error
+    if completed.returncode != 0:
+        output = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
+        raise ContentError([Problem(SEARCH_DIR, None, None,
+                                    f"Pagefind failed with status {completed.returncode}: "
+                                    + " / ".join(output), "search",
+                                    "build with --no-search to skip the search index")])
+    return completed
+
+
+def read_bundle(bundle: Path) -> dict[str, bytes]:
+    """The bundle's files that the search page uses: the index, the script and its WebAssembly."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
+    wasm = {f"wasm.{lang.get('wasm') or 'unknown'}.pagefind" for lang in entry["languages"].values()}
+    files = {}
+    for file in sorted(bundle.rglob("*")):
+        name = file.relative_to(bundle).as_posix()
+        if not file.is_file() or name.startswith(UNUSED_PREFIXES):
+            continue
+        if name.startswith("wasm.") and name not in wasm:
+            continue
+        files[name] = file.read_bytes()
+    return files
+
+
+def read_cache_entry(entry: Path) -> dict[str, bytes] | None:
+    """A cached bundle whose every file is present and unchanged; None (and the entry removed)
+    when it is missing, incomplete or altered."""
+    if not entry.is_dir():
+        return None
+    try:
+        manifest = json.loads((entry / MANIFEST).read_bytes())
+        files = {}
+        for name, digest in manifest.items():
+            data = (entry / "bundle").joinpath(*_relative_parts(name)).read_bytes()
+            if _digest(data) != digest:
+                raise ValueError(f"{name} was changed")
+            files[name] = data
+        on_disk = {f.relative_to(entry / "bundle").as_posix() for f in (entry / "bundle").rglob("*")
+                   if f.is_file()}
+        if on_disk != files.keys() or any(name not in files for name in REQUIRED_FILES):
+            raise ValueError("its files are not the ones its manifest lists")
+        os.utime(entry)
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        log.warning("search cache entry %s is damaged (%s); indexing again", entry, error)
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    return files
+
+
+def write_cache_entry(entry: Path, files: Mapping[str, bytes]) -> None:
+    """Store a bundle in a new folder renamed into place at once; a failure only loses the cache."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+        for name, data in files.items():
+            target = (staging / "bundle").joinpath(*_relative_parts(name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        manifest = {name: _digest(data) for name, data in sorted(files.items())}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        try:
+            staging.rename(entry)
+        except OSError:  # another build stored the same entry first
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        log.warning("could not cache the search index in %s: %s", entry.parent, error)
+
+
+def prune_cache(cache_dir: Path, year: int) -> None:
+    """Keep the most recently used entries of `year`; remove the others, and staging folders
+    that a killed build left behind."""
+    entries: list[tuple[float, Path]] = []
+    stale: list[Path] = []
+    abandoned = time.time() - TIMEOUT_SECONDS
+    try:
+        for path in cache_dir.iterdir():
+            if path.name.startswith(f"{year}-"):
+                entries.append((path.stat().st_mtime, path))
+            elif path.name.startswith(f".{year}-") and path.stat().st_mtime < abandoned:
+                stale.append(path)
+    except OSError:
+        return
+    entries.sort(reverse=True)
+    for old in [path for _, path in entries[ENTRIES_KEPT:]] + stale:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _relative_parts(name: str) -> tuple[str, ...]:
+    """The parts of a relative path that stays inside its folder; ValueError otherwise."""
+    path = PurePosixPath(name)
+    if path.is_absolute() or not path.parts or any(part in ("", ".", "..") for part in path.parts):
+        raise ValueError(f"not a relative path inside the folder: {name!r}")
+    return path.parts
+
+
+# Pagefind 1.5 writes its filters in hash-map order, which changes from run to run: the same pages
+# give filter files (and so a metadata file, and file names) that differ in order only. The
+# functions below put the filter values and the list of filters in order and rename the files
+# after their new contents, so that the same pages always give the same bytes (SPEC §5). They
+# read just enough of Pagefind's CBOR to reorder it; anything else is left as Pagefind wrote it.
+
+PAGEFIND_MAGIC = b"pagefind_dcd"
+"""What every decompressed Pagefind data file starts with."""
+
+
+def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The bundle with its filters in order and its filter and metadata files named after it."""
+    try:
+        entry = json.loads(files["pagefind-entry.json"])
+        files = dict(files)
+        for language in entry["languages"].values():
+            meta_name = f"pagefind.{language['hash']}.pf_meta"
+            meta = _unpack(files.pop(meta_name))
+            renamed: dict[str, str] = {}
+            for filter_hash in _filter_hashes(meta):
+                data = _sorted_filter(_unpack(files.pop(f"filter/{filter_hash}.pf_filter")))
+                new_hash = _short_name(filter_hash, data, renamed.values())
+                files[f"filter/{new_hash}.pf_filter"] = _pack(data)
+                renamed[filter_hash] = new_hash
+            meta = _sorted_meta_filters(meta, renamed)
+            language["hash"] = _short_name(language["hash"], meta, ())
+            files[f"pagefind.{language['hash']}.pf_meta"] = _pack(meta)
+        files["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+    except (KeyError, ValueError, IndexError, TypeError, EOFError, zlib.error) as error:
+        raise ContentError([Problem(SEARCH_DIR, None, None, f"this Pagefind wrote an index communique cannot "
+                                    f"read ({error!r})", "search", "install pagefind[bin] 1.5, or build "
+                                    "with --no-search")]) from error
+    return dict(sorted(files.items()))
+
+
+def _unpack(data: bytes) -> bytes:
+    payload = gzip.decompress(data)
+    if not payload.startswith(PAGEFIND_MAGIC):
+        raise ValueError("not a Pagefind data file")
+    return payload[len(PAGEFIND_MAGIC):]
+
+
+def _pack(cbor: bytes) -> bytes:
+    return gzip.compress(PAGEFIND_MAGIC + cbor, compresslevel=9, mtime=0)
+
+
+def _short_name(old: str, data: bytes, taken: Iterable[str]) -> str:
+    """`en_1a2b3c4`: the language part of Pagefind's name, then a digest of the contents."""
+    prefix, digest = old.rpartition("_")[0], hashlib.blake2b(data, digest_size=16).hexdigest()
+    size = len(old) - len(prefix) - 1
+    while f"{prefix}_{digest[:size]}" in taken:
+        size += 1
+    return f"{prefix}_{digest[:size]}"
+
+
+def _filter_hashes(meta: bytes) -> list[str]:
+    """The file names of the filters that the metadata lists: `[[name, hash], …]`, its 4th item."""
+    start, _end = _cbor_array_items(meta, 0)[3]
+    return [_cbor_text(meta, _cbor_array_items(meta, a)[1][0]) for a, _ in _cbor_array_items(meta, start)]
+
+
+def _sorted_meta_filters(meta: bytes, renamed: Mapping[str, str]) -> bytes:
+    """The metadata with its list of filters in name order, pointing at the renamed files."""
+    start, end = _cbor_array_items(meta, 0)[3]
+    pairs = []
+    for item, _ in _cbor_array_items(meta, start):
+        (name_at, _), (hash_at, _) = _cbor_array_items(meta, item)
+        pairs.append((_cbor_text(meta, name_at), renamed[_cbor_text(meta, hash_at)]))
+    encoded = _cbor_head(4, len(pairs)) + b"".join(
+        _cbor_head(4, 2) + _cbor_string(name) + _cbor_string(hash_) for name, hash_ in sorted(pairs))
+    return meta[:start] + encoded + meta[end:]
+
+
+def _sorted_filter(data: bytes) -> bytes:
+    """A filter file `[name, [[value, [page, …]], …]]` with its values in order."""
+    _name, (values_at, values_end) = _cbor_array_items(data, 0)
+    items = [data[a:b] for a, b in _cbor_array_items(data, values_at)]
+    items.sort(key=lambda item: _cbor_text(item, _cbor_array_items(item, 0)[0][0]).encode())
+    first_item = _cbor_array_items(data, values_at)[0][0] if items else values_end
+    return data[:first_item] + b"".join(items) + data[values_end:]
+
+
+def _cbor_head(major: int, value: int) -> bytes:
+    if value < 24:
+        return bytes([major << 5 | value])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
+    raise ValueError("CBOR value too large")
+
+
+def _cbor_string(text: str) -> bytes:
+    data = text.encode()
+    return _cbor_head(3, len(data)) + data
+
+
+def _cbor_read_head(data: bytes, at: int) -> tuple[int, int, int]:
+    """(major type, argument, where the content starts) of the item at `at`."""
+    major, info = data[at] >> 5, data[at] & 31
+    if info < 24:
+        return major, info, at + 1
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None or at + 1 + size > len(data):
+        raise ValueError(f"unexpected CBOR at byte {at}")
+    return major, int.from_bytes(data[at + 1:at + 1 + size], "big"), at + 1 + size
+
+
+def _cbor_end(data: bytes, at: int) -> int:
+    """Where the item at `at` ends."""
+    major, value, at = _cbor_read_head(data, at)
+    if major in (2, 3):
+        at += value
+    elif major in (4, 5):
+        for _ in range(value * (2 if major == 5 else 1)):
+            at = _cbor_end(data, at)
+    elif major == 6:
+        at = _cbor_end(data, at)
+    if at > len(data):
+        raise ValueError("truncated CBOR")
+    return at
+
+
+def _cbor_array_items(data: bytes, at: int) -> list[tuple[int, int]]:
+    """(start, end) of each item of the array at `at`; the last end is where the array ends."""
+    major, count, at = _cbor_read_head(data, at)
+    if major != 4:
+        raise ValueError(f"expected a CBOR array at byte {at}")
+    items = []
+    for _ in range(count):
+        end = _cbor_end(data, at)
+        items.append((at, end))
+        at = end
+    return items
+
+
+def _cbor_text(data: bytes, at: int) -> str:
+    major, size, at = _cbor_read_head(data, at)
+    if major != 3:
+        raise ValueError(f"expected a CBOR text at byte {at}")
+    return data[at:at + size].decode()

@@ -1,0 +1,259 @@
+"""Full-text search: the per-year Pagefind indexes, their cache, and the search page in Chromium."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from communique import search
+from communique.cli import main
+from tests.a11y.checkers import serve_directory
+from tests.conftest import FULL_SITE, NOW
+
+YEARS = [2024, 2023, 2022, 2016]
+"""The years of the fixture site's published statements, newest first."""
+SUB_PATH_URL = "https://example.org/statements/"
+
+
+def build(content: Path, output: Path, *extra: str) -> None:
+    """`communique build` in-process; the test fails if it does not succeed."""
+    status = main(["build", "--content", str(content), "--output", str(output), "--now", NOW,
+                   "--quiet", *extra])
+    assert status == 0
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by its relative path."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full fixture site, built once at the domain root."""
+    output = tmp_path_factory.mktemp("search-root") / "site"
+    build(FULL_SITE, output)
+    return output
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser) -> Iterator[Page]:
+    """One browser page for this module's searches."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def index_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The pages of each Pagefind run of the builds in a test, run by run."""
+    runs: list[list[str]] = []
+    index_pages = search.index_pages
+
+    def counting(pagefind: Path, pages: dict[str, bytes], language: str) -> dict[str, bytes]:
+        runs.append(sorted(pages))
+        return index_pages(pagefind, pages, language)
+
+    monkeypatch.setattr(search, "index_pages", counting)
+    return runs
+
+
+def results_of(page: Page, base_url: str, query: str) -> list[str]:
+    """Open the search page at `?query`, wait for it to report, and return the result links."""
+    page.goto(f"{base_url}search/?{query}")
+    return wait_for_results(page)
+
+
+def wait_for_results(page: Page) -> list[str]:
+    page.wait_for_function("document.getElementById('search-status').textContent !== ''")
+    links: list[str] = page.eval_on_selector_all(
+        "#search-results-list h3 a", "links => links.map((a) => a.getAttribute('href'))")
+    return links
+
+
+def page_text(site: Path, url: str) -> str:
+    html = (site / url.lstrip("/") / "index.html").read_text(encoding="utf-8")
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_each_year_has_an_index_and_only_published_pages_are_in_them(site: Path) -> None:
+    assert json.loads((site / "pagefind/years.json").read_bytes()) == {"version": 1, "years": YEARS}
+    published = json.loads((site / "statements.json").read_bytes())["statements"]
+    for year in YEARS:
+        entry = json.loads((site / f"pagefind/{year}/pagefind-entry.json").read_bytes())
+        pages = [s for s in published if s["date"].startswith(str(year))]
+        assert [lang["page_count"] for lang in entry["languages"].values()] == [len(pages)]
+        # The browser runs the first index's program: the others carry only their data.
+        assert (site / f"pagefind/{year}/pagefind.js").is_file() == (year == YEARS[0])
+    names = {p.name for p in (site / "pagefind").rglob("*")}
+    assert not any(name.startswith("pagefind-ui") for name in names)
+    data = b"".join(gzip.decompress(p.read_bytes()) for p in (site / "pagefind").rglob("*.pf_*"))
+    assert b"Marrakech" in data
+    for word in (b"secretdraftword", b"draftbodyword", b"embargobodyword", b"embargotitleword"):
+        assert word not in data.lower()
+
+
+def test_a_word_of_one_statement_finds_it_first(site: Path, page: Page) -> None:
+    with serve_directory(site) as base_url:
+        page.goto(f"{base_url}search/")
+        page.fill("#search-query", "Marrakech")
+        page.press("#search-query", "Enter")
+        links = wait_for_results(page)
+        assert page.url.endswith("/search/?q=Marrakech")
+        assert links[0] == "/statements/2022-05-11-small-group-marrakech/"
+        assert "Marrakech" in page.inner_text("#search-results-list li:first-child mark")
+        assert page.inner_text("#search-status") == f"Statements found: {len(links)}"
+        others = [url for url in links[1:] if "Marrakech" in page_text(site, url)]
+        assert others == links[1:]  # anything after it does mention the word
+
+
+def test_filters_narrow_the_results(site: Path, page: Page) -> None:
+    with serve_directory(site) as base_url:
+        everywhere = results_of(page, base_url, "q=Rome")
+        assert len(everywhere) > 1
+        page.select_option("#filter-year", "2016")
+        page.click("form[role=search] button[type=submit]")
+        page.wait_for_url("**year=2016")
+        page.wait_for_function("n => document.querySelectorAll('#search-results-list li').length < n",
+                               arg=len(everywhere))
+        assert wait_for_results(page) == ["/statements/2016-02-02-small-group-rome/"]
+        hosted = results_of(page, base_url, "host=Italy")
+        assert hosted and set(hosted) < set(everywhere)
+        dates = page.eval_on_selector_all("#search-results-list time", "ts => ts.map((t) => t.dateTime)")
+        assert dates == sorted(dates, reverse=True)  # no words to rank by: newest first
+        countries = page.eval_on_selector_all("#filter-country option", "os => os.map((o) => o.text)")
+        assert "Kenya" in countries and "European Union" in countries
+
+
+def test_withheld_statements_are_not_found(site: Path, page: Page) -> None:
+    with serve_directory(site) as base_url:
+        for word in ("SECRETDRAFTWORD", "DRAFTBODYWORD", "EMBARGOBODYWORD"):
+            assert results_of(page, base_url, f"q={word}") == []
+            assert page.inner_text("#search-status") == "No statement matches your search."
+
+
+def test_search_works_under_a_sub_path(tmp_path: Path, page: Page) -> None:
+    build(FULL_SITE, tmp_path / "site", "--base-url", SUB_PATH_URL)
+    with serve_directory(tmp_path / "site", "/statements/") as base_url:
+        links = results_of(page, base_url, "q=Marrakech")
+        assert links[0] == "/statements/statements/2022-05-11-small-group-marrakech/"
+        page.click("#search-results-list h3 a")
+        page.wait_for_url("**/2022-05-11-small-group-marrakech/")
+        assert "Marrakech" in page.inner_text("h1")
+
+
+def test_without_javascript_the_page_explains_and_links_to_browsing(site: Path, browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        no_js = context.new_page()
+        with serve_directory(site) as base_url:
+            no_js.goto(f"{base_url}search/")
+            assert no_js.is_visible("#search-nojs")
+            assert no_js.is_visible("form[role=search] label[for=search-query]")
+            assert no_js.get_attribute("a:text('By meeting')", "href") == "/meetings/"
+    finally:
+        context.close()
+
+
+def test_a_build_without_search(tmp_path: Path, page: Page) -> None:
+    build(FULL_SITE, tmp_path / "site", "--no-search")
+    assert not (tmp_path / "site/pagefind").exists()
+    assert not (tmp_path / ".communique-cache").exists()
+    with serve_directory(tmp_path / "site") as base_url:
+        assert results_of(page, base_url, "q=Rome") == []
+        assert page.inner_text("#search-status").startswith("Search is not available")
+
+
+def test_the_same_content_gives_the_same_index(site: Path, tmp_path: Path) -> None:
+    build(FULL_SITE, tmp_path / "site")  # a cache of its own: indexed afresh
+    assert tree(tmp_path / "site") == tree(site)
+
+
+def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path,
+                                                     index_runs: list[list[str]]) -> None:
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    assert len(index_runs) == len(YEARS)
+    first = tree(output / "pagefind")
+    cache = tmp_path / ".communique-cache/search"
+    entries = {p.name for p in cache.iterdir()}
+    assert len(entries) == len(YEARS)
+
+    changed = content / "statements/2022/2022-05-11-small-group-marrakech.md"
+    original = changed.read_text(encoding="utf-8")
+    changed.write_text(original + "\nThe ministers also discussed QUOKKAWORD.\n", encoding="utf-8")
+    index_runs.clear()
+    build(content, output)
+    assert index_runs == [["statements/2022-05-11-small-group-marrakech/index.html"]]
+    second = tree(output / "pagefind")
+    assert {n for n in first if not n.startswith("2022/")} == {n for n in second if not n.startswith("2022/")}
+    assert first["2024/pagefind.js"] == second["2024/pagefind.js"]
+    assert first["2022/pagefind-entry.json"] != second["2022/pagefind-entry.json"]
+    assert entries < {p.name for p in cache.iterdir()}  # the earlier 2022 index is kept too
+
+    changed.write_text(original, encoding="utf-8")
+    index_runs.clear()
+    build(content, output)
+    assert index_runs == []  # both versions of 2022 are cached
+    assert tree(output / "pagefind") == first
+
+
+@pytest.fixture(scope="module")
+def cached_year(site: Path, tmp_path_factory: pytest.TempPathFactory
+                ) -> tuple[dict[int, dict[str, bytes]], Path, dict[str, bytes]]:
+    """One year's pages, a cache holding their index, and the files it gives."""
+    page = "statements/2016-02-02-small-group-rome/index.html"
+    pages = {2016: {page: (site / page).read_bytes()}}
+    cache = tmp_path_factory.mktemp("search-cache")
+    return pages, cache, search.build_search_index(pages, cache)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: next((entry / "bundle/fragment").iterdir()).unlink(),
+    lambda entry: (entry / "bundle/pagefind-entry.json").write_text("{}"),
+    lambda entry: (entry / "manifest.json").write_text("not json"),
+    lambda entry: (entry / "manifest.json").write_text('{"../../escape": "0"}'),
+    lambda entry: (entry / "manifest.json").write_text("{}"),
+    lambda entry: (entry / "bundle/fragment/en_0000000.pf_fragment").write_bytes(b"extra"),
+])
+def test_a_damaged_cache_entry_is_rebuilt(
+        cached_year: tuple[dict[int, dict[str, bytes]], Path, dict[str, bytes]], tmp_path: Path,
+        index_runs: list[list[str]], damage: Callable[[Path], None]) -> None:
+    pages, cache, files = cached_year
+    shutil.copytree(cache, tmp_path / "cache")
+    damage(next((tmp_path / "cache").glob("2016-*")))
+    assert search.build_search_index(pages, tmp_path / "cache") == files
+    assert len(index_runs) == 1
+    assert search.build_search_index(pages, tmp_path / "cache") == files
+    assert len(index_runs) == 1  # repaired
+
+
+def test_cache_key_covers_every_page_byte_and_the_tool() -> None:
+    pages = {"statements/a/index.html": b"<p>one</p>", "statements/b/index.html": b"<p>two</p>"}
+    key = search.cache_key(pages, "pagefind 1.5.2", "en")
+    assert key == search.cache_key(dict(reversed(pages.items())), "pagefind 1.5.2", "en")
+    changed = {**pages, "statements/b/index.html": b"<p>twO</p>"}
+    assert key != search.cache_key(changed, "pagefind 1.5.2", "en")
+    assert key != search.cache_key(pages, "pagefind 1.5.3", "en")
+    assert key != search.cache_key(pages, "pagefind 1.5.2", "fr")
+    # Paths and contents cannot run into each other.
+    assert search.cache_key({"ab": b"c"}, "v", "en") != search.cache_key({"a": b"bc"}, "v", "en")
+
+
+def test_without_pagefind_the_build_says_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import pagefind.service
+
+    monkeypatch.setattr(pagefind.service, "get_executable", lambda: None)
+    status = main(["build", "--content", str(FULL_SITE), "--output", str(tmp_path / "site"), "--now", NOW])
+    assert status == 1
+    assert "pip install 'pagefind[bin]', or build with --no-search" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
