@@ -164,6 +164,7 @@ class _QuietServer(ThreadingHTTPServer):
     """A threaded server that ignores clients hanging up mid-response."""
 
     daemon_threads = True
+    request_queue_size = 256  # the link checker opens many connections at once; the default is 5
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Browsers and crawlers drop connections freely; that is not a failure."""
@@ -220,7 +221,8 @@ def run_linkinator(site_dir: Path, base_path: str = "/", site_url: str = "") -> 
 def _linkinator_command(starts: list[str], origin: str, site_url: str) -> list[str]:
     """The linkinator command line; skip rules see links before they are rewritten."""
     linkinator = require_file(NODE_MODULES / ".bin" / "linkinator")
-    command = [str(linkinator), *starts, "--recurse", "--check-fragments", "--format", "json"]
+    command = [str(linkinator), *starts, "--recurse", "--check-fragments", "--format", "json",
+               "--concurrency", "8", "--retry-errors", "--retry-errors-count", "2"]
     command += ["--timeout", "20000", "--verbosity", "error"]
     checked_origins = [re.escape(origin)]
     if site_url:
