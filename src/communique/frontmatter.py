@@ -205,6 +205,10 @@ def parse_yaml(path: str, source: str, first_line: int = 2) -> tuple[Node | None
         line = first_line + mark.line if mark else first_line
         column = mark.column + 1 if mark else None
         what = (exc.problem or "malformed YAML").strip()
+        if "maximum nesting depth" in what:  # libyaml's own limit can be reached before ours
+            return None, [Problem(path, line, column,
+                                  f"front matter is nested deeper than {MAX_DEPTH} levels",
+                                  hint="flatten the structure")]
         context = f" {exc.context.strip()}" if exc.context else ""
         return None, [Problem(path, line, column, f"invalid YAML: {what}{context}",
                               hint="check the indentation and quoting around this line")]
