@@ -89,9 +89,6 @@ class DevBuilder:
             return False
         thunks = {**output.thunks, **{name: path.read_bytes for name, path in assets}}
         self.state.publish(LazySite(thunks, {}))
-        # The caches are long-lived and acyclic: move them out of the collector's sight, so that
-        # the next rebuild does not spend its time re-scanning them (gen-2 passes over 10^6 objects).
-        gc.freeze()
         if checked.problems:
             self.log(format_problems(list(checked.problems), "text"))
         self.published = len(checked.assembly.published)
@@ -177,8 +174,21 @@ class ChangeWatcher:
                 self.builder.templates_changed()
             hint = None if self.structural else frozenset(self.written)
             self.written, self.structural = set(), False
-            if self.builder.rebuild(hint) and not self.changed.wait(COMPLETE_AFTER_SECONDS):
-                self.builder.complete(stop=self.changed.is_set)
+            gc.disable()  # a rebuild allocates much and frees it by reference counting
+            try:
+                if self.builder.rebuild(hint) and not self.changed.wait(COMPLETE_AFTER_SECONDS):
+                    self.builder.complete(stop=self.changed.is_set)
+            finally:
+                gc.enable()
+            if not self.changed.is_set():
+                collect_garbage()
+
+
+def collect_garbage() -> None:
+    """While idle: collect cycles, then move what survives (the caches, long-lived and acyclic) out
+    of the collector's sight, so that later collections do not re-scan 10^6 objects."""
+    gc.collect()
+    gc.freeze()
 
 
 def start_watching(watcher: ChangeWatcher, folders: list[Path]) -> Any:
@@ -220,6 +230,7 @@ def serve(options: Options, port: int) -> int:
     builder = DevBuilder(local, state)
     if builder.rebuild():
         builder.complete(stop=lambda: False)
+    collect_garbage()
     watcher = ChangeWatcher(builder, options.content / STATEMENTS_DIR)
     observer = start_watching(watcher, [options.content, default_theme_dir()])
     worker = threading.Thread(target=watcher.run, name="rebuild", daemon=True)
