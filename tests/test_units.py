@@ -124,3 +124,34 @@ def test_markdown_body() -> None:
     assert 'href="data:' not in rendered.html
     assert rendered.links_to == ("other",)
     assert rendered.text.startswith("Heading")
+
+
+def test_regrouping_after_an_edit_equals_grouping_again(tmp_path: Path) -> None:
+    """The dev server's index after an edit (groups updated in place) is the one a fresh
+    grouping gives, whether the edit touched the text, the title or the entities."""
+    import shutil
+
+    from communique.build import Options, check_site
+    from communique.incremental import ParseCache
+    from communique.indexes import group_by_entity, group_by_topic
+
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    options = Options(content=content, base_url="http://127.0.0.1:1/")
+    cache = ParseCache()
+    before = check_site(options, cache).index
+    file = content / "statements/2024/2024-03-15-weimar-triangle.md"
+    original = file.read_text()
+    for edited in (original + "\nOne more sentence.\n",
+                   original.replace("meeting 1", "first meeting"),
+                   original.replace("issuers: [DE, FR, PL]", "issuers: [DE, FR]"),
+                   original.replace("topics: [european security]", "topics: [security]")):
+        file.write_text(edited)
+        index = check_site(options, cache).index
+        assert index.entities == group_by_entity(index.originals)
+        assert index.topics == group_by_topic(index.originals)
+        assert any("first meeting" in s.title for g in index.entities for s in g.statements) == \
+            ("first meeting" in edited)
+        if edited.startswith(original):  # a text edit: the groups it does not touch are reused
+            japan = [g for i in (before, index) for g in i.entities if g.entity.id == "JP"]
+            assert japan[0] is japan[1]

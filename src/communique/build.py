@@ -114,7 +114,10 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
     problems += found
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    return CheckedSite(site, assembly, build_index(assembly.published), tuple(problems))
+    index = build_index(assembly.published, cache.index if cache is not None else None)
+    if cache is not None:
+        cache.index = index
+    return CheckedSite(site, assembly, index, tuple(problems))
 
 
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .dates import PartialDate
 from .discover import SourceFile, find_statement_files
+from .indexes import SiteIndex
 from .models import Correction, Entity, Listing, Meeting, Person, Statement
 from .problems import Problem
 from .validate import ParsedFile
@@ -49,6 +50,8 @@ class ParseCache:
     """The last build's statements by fingerprint (see `crosscheck.assemble`)."""
     sources: list[SourceFile] | None = None
     """The statement files found by the last build."""
+    index: SiteIndex | None = None
+    """The last build's index (see `indexes.build_index`)."""
     changed: frozenset[str] | None = None
     """Set by a caller that knows exactly which files changed since the last build (the dev
     server's watcher, when only existing statement files were written): the list of files is
@@ -151,18 +154,22 @@ class RenderCache:
 
     complete: bool = True
     """Whether every page of the last build was rendered (see `finish`)."""
+    retired: dict[Hashable, bytes] = field(default_factory=dict)
+    """The pages of two builds ago, kept until `finish` so that freeing them (tens of thousands
+    of objects) does not delay the build that replaced them."""
 
     def start(self) -> None:
         """Begin a build: keep only what the last one used (all it had, if it stopped short)."""
         if self.complete:
-            self.previous = self.pages
+            self.retired, self.previous = self.previous, self.pages  # freed later, while idle
         else:
             self.previous.update(self.pages)
         self.pages, self.rendered, self.memo, self.complete = {}, 0, {}, False
 
     def finish(self) -> None:
-        """Every page of this build has been rendered."""
+        """Every page of this build has been rendered; the pages of the build before go."""
         self.complete = True
+        self.retired = {}
 
     def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """The output for `key`, made only when no earlier build made it."""

@@ -121,10 +121,17 @@ class SiteIndex:
     """Every topic, by name."""
 
 
-def build_index(published: Sequence[Statement]) -> SiteIndex:
-    """Group the published statements."""
+MAX_SUBSTITUTIONS = 16
+"""A rebuild that replaced at most this many statements updates the entity and topic groups of
+the previous index in place of grouping everything again."""
+
+
+def build_index(published: Sequence[Statement], previous: SiteIndex | None = None) -> SiteIndex:
+    """Group the published statements; `previous` (the last build's index) lets an edit that
+    changed no statement's order, entities or topics reuse the groups it leaves untouched."""
     ordered = newest_first(published)
     originals = [s for s in ordered if s.translation_of is None]
+    swaps = substitutions(previous.originals, originals) if previous is not None else None
     translations: dict[str, list[Statement]] = defaultdict(list)
     for statement in ordered:
         if statement.translation_of:
@@ -136,9 +143,51 @@ def build_index(published: Sequence[Statement]) -> SiteIndex:
         meetings=group_by_meeting(originals),
         hosts=group_by_host(originals),
         years=group_by_year(originals),
-        entities=group_by_entity(originals),
-        topics=group_by_topic(originals),
+        entities=(regroup_entities(previous.entities, swaps) if previous is not None and swaps is not None
+                  else group_by_entity(originals)),
+        topics=(regroup_topics(previous.topics, swaps) if previous is not None and swaps is not None
+                else group_by_topic(originals)),
     )
+
+
+def substitutions(before: Sequence[Statement], after: Sequence[Statement]) -> dict[int, Statement] | None:
+    """`{id(old statement): new statement}` when `after` is `before` with a few statements
+    replaced by ones in the same place, with the same entities in the same roles and the same
+    topics; None when the groups must be made again."""
+    if len(before) != len(after):
+        return None
+    swaps: dict[int, Statement] = {}
+    for old, new in zip(before, after, strict=True):
+        if old is new:
+            continue
+        if (old.id != new.id or len(swaps) >= MAX_SUBSTITUTIONS or old.topics != new.topics
+                or entity_roles(old) != entity_roles(new)):
+            return None
+        swaps[id(old)] = new
+    return swaps
+
+
+def _swap(statements: tuple[Statement, ...], swaps: dict[int, Statement]) -> tuple[Statement, ...]:
+    return tuple(swaps.get(id(s), s) for s in statements)
+
+
+def regroup_entities(groups: tuple[EntityGroup, ...], swaps: dict[int, Statement]) -> tuple[EntityGroup, ...]:
+    """The previous entity groups with the replaced statements put in; untouched groups kept."""
+    if not swaps:
+        return groups
+    touched = {entity.id for new in swaps.values() for entity, _ in entity_roles(new)}
+    return tuple(EntityGroup(g.entity, tuple((role, _swap(items, swaps)) for role, items in g.roles),
+                             _swap(g.statements, swaps)) if g.entity.id in touched else g
+                 for g in groups)
+
+
+def regroup_topics(groups: tuple[TopicGroup, ...], swaps: dict[int, Statement]) -> tuple[TopicGroup, ...]:
+    """The previous topic groups with the replaced statements put in."""
+    if not swaps:
+        return groups
+    touched = {slugify(topic) or "topic" for new in swaps.values() for topic in new.topics}
+    return tuple(TopicGroup(g.slug, g.name, _swap(g.statements, swaps)) if g.slug in touched else g
+                 for g in groups)
 
 
 def group_by_meeting(originals: Sequence[Statement]) -> tuple[MeetingGroup, ...]:

@@ -150,16 +150,18 @@ def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
              statements: Iterable[Statement]) -> None:
     """An Atom feed of the newest statements (withdrawn ones left out); each entry is rendered
     once per build, however many feeds carry it."""
-    latest = tuple(islice((s for s in statements if s.withdrawn is None), FEED_SIZE))
-
     def entry(statement: Statement) -> Markup:
         return Markup(r.part(("entry", statement.fingerprint), lambda: r.env.get_template(
             "feed_entry.xml").render(s=statement).encode()).decode())
 
-    updated = max(((s.updated or s.date).instant() for s in latest), default="1970-01-01T00:00:00Z")
-    out.add_file(path, lambda: r.page("feed.xml", key=(path, title, tuple(s.fingerprint for s in latest)),
-                                      feed_title=title, self_path=path, page_path=page_path,
-                                      updated=updated, entries=[entry(s) for s in latest])())
+    def feed() -> bytes:  # worked out only when the feed is rendered
+        latest = tuple(islice((s for s in statements if s.withdrawn is None), FEED_SIZE))
+        updated = max(((s.updated or s.date).instant() for s in latest), default="1970-01-01T00:00:00Z")
+        return r.page("feed.xml", key=(path, title, tuple(s.fingerprint for s in latest)),
+                      feed_title=title, self_path=path, page_path=page_path,
+                      updated=updated, entries=[entry(s) for s in latest])()
+
+    out.add_file(path, feed)
 
 
 def add_citation_files(out: Output, r: Renderer, statement: Statement, site: Site) -> None:
