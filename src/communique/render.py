@@ -206,11 +206,17 @@ def render_topic_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     out.add_page("topics/", r.later("topics.html", lambda: dict(breadcrumbs=(), topics=tuple(
         (g.slug, g.name, len(g.statements)) for g in index.topics))))
     for group in index.topics:
-        base = f"topics/{group.slug}/"
-        for page in paginate(group.statements):
-            out.add_page(base + page.path_suffix, r.later("topic.html", partial(
-                _list_context, index, page, base, name=group.name, total=len(group.statements),
-                breadcrumbs=(("Topics", "topics/"),))))
+        add_list_pages(out, r, index, "topic.html", f"topics/{group.slug}/", group.name,
+                       group.statements, (("Topics", "topics/"),))
+
+
+def add_list_pages(out: Output, r: Renderer, index: SiteIndex, template: str, base: str, name: str,
+                   statements: tuple[Statement, ...], breadcrumbs: tuple[tuple[str, str], ...]) -> None:
+    """A named list of statements at `base`, continued on `page/N/` past PAGE_SIZE."""
+    for page in paginate(statements):
+        out.add_page(base + page.path_suffix, r.later(template, partial(
+            _list_context, index, page, base, name=name, total=len(statements),
+            breadcrumbs=breadcrumbs)))
 
 
 def _list_context(index: SiteIndex, page: Page[Statement], base: str, **extra: Any) -> dict[str, Any]:
@@ -252,11 +258,8 @@ def render_meeting_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
     out.add_page("meetings/", r.later("meetings.html", lambda: dict(meetings=tuple(
         (g.slug, g.name, len(g.statements)) for g in index.meetings), breadcrumbs=())))
     for group in index.meetings:
-        base = f"meetings/{group.slug}/"
-        for page in paginate(group.statements):
-            out.add_page(base + page.path_suffix, r.later("meeting.html", partial(
-                _list_context, index, page, base, name=group.name, total=len(group.statements),
-                breadcrumbs=(("Meetings", "meetings/"),))))
+        add_list_pages(out, r, index, "meeting.html", f"meetings/{group.slug}/", group.name,
+                       group.statements, (("Meetings", "meetings/"),))
 
 
 def render_host_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
