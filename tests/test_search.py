@@ -165,7 +165,7 @@ def test_without_javascript_the_page_explains_and_links_to_browsing(site: Path, 
 def test_a_build_without_search(tmp_path: Path, page: Page) -> None:
     build(FULL_SITE, tmp_path / "site", "--no-search")
     assert not (tmp_path / "site/pagefind").exists()
-    assert not (tmp_path / ".communique-cache").exists()
+    assert not (tmp_path / ".communique-cache/search").exists()
     with serve_directory(tmp_path / "site") as base_url:
         assert results_of(page, base_url, "q=Rome") == []
         assert page.inner_text("#search-status").startswith("Search is not available")

@@ -131,9 +131,10 @@ def test_regrouping_after_an_edit_equals_grouping_again(tmp_path: Path) -> None:
     grouping gives, whether the edit touched the text, the title or the entities."""
     import shutil
 
-    from communique.build import Options, check_site
+    from communique.build import check_site
     from communique.incremental import ParseCache
     from communique.indexes import group_by_entity, group_by_topic
+    from communique.options import Options
 
     content = tmp_path / "content"
     shutil.copytree(FULL_SITE, content)

@@ -6,58 +6,43 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
 
+from .cache import KeyDigests, Manifest, ParsedEntry, ParsedStore, code_digest, global_key
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
-from .discover import find_statement_files
-from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, load_registry
+from .discover import SourceFile, find_statement_files
+from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, Registry, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
 from .models import Site
-from .output import Output, statement_url
+from .options import Options
+from .output import File, Output, statement_url
 from .problems import ContentError, Problem, UsageError
+from .progress import Progress, count
 from .render import render_site
 from .search import build_search_index, search_cache_dir, statement_pages_by_year
+from .stamp import (
+    Freshness,
+    Outcome,
+    Stamp,
+    default_theme_dir,
+    freshness,
+    inputs_stamp,
+    save_stamp,
+    up_to_date,
+)
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
-from .write import unsafe_output, write_site
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """What the command line asked for."""
-
-    content: Path = Path("content")
-    """The content folder."""
-    output: Path = Path("_site")
-    """Where the site is written."""
-    base_url: str | None = None
-    """Overrides `site.yaml`'s base_url."""
-    drafts: bool = False
-    """Publish drafts and embargoed statements (previews only)."""
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    """The instant embargoes are compared with."""
-    shown: str | None = None
-    """How to name the content folder in messages (defaults to `content` as given)."""
-    clean: bool = False
-    """Ignore the build cache (the search index's, for now)."""
-    search: bool = True
-    """Build the full-text search index (`--no-search` skips it)."""
-
-    @property
-    def content_shown(self) -> str:
-        """The content folder as the user typed it."""
-        return self.shown if self.shown is not None else str(self.content)
+from .workers import share_out
+from .write import check_output_paths, output_lock, staged_site, unsafe_output, write_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +63,23 @@ class CheckedSite:
 class BuildResult:
     """What a build did."""
 
-    checked: CheckedSite
-    """The checked site."""
-    files_written: int
-    """How many files the output holds."""
+    outcome: Outcome
+    """What it published and found."""
+    unchanged: int = 0
+    """How many files were linked unchanged from the previous site."""
+    removed: int = 0
+    """How many files of the previous site are gone."""
+    up_to_date: bool = False
+    """True when nothing had changed since the last build, which was kept as it was."""
 
 
-def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite:
-    """Load, parse and cross-check every input; raise `ContentError` listing every error."""
+def check_site(options: Options, cache: ParseCache | None = None,
+               progress: Progress | None = None, writes: bool = False) -> CheckedSite:
+    """Load, parse and cross-check every input; raise `ContentError` listing every error.
+
+    Parsed files are taken from the dev server's `cache` when given, else from the store of
+    earlier builds beside the output (see `cache.ParsedStore`), which a build `writes` to.
+    """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
     problems += found
@@ -96,16 +90,26 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
     problems += found
     if site is None:
         raise ContentError(problems)
+    if progress is not None:
+        progress.stage(f"loading {count(len(sources), 'statement file')}")
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
     parsed: list[ParsedFile] = []
     if cache is not None:
         cache.start(options.content, sources)
-    for source in sources:
-        hit = cache.get(source) if cache is not None else None
-        result, found = hit or parse_statement_file(source, registry, files, url_pattern)
-        if cache is not None and hit is None:
-            cache.put(source, result, found)
+        results = []
+        for source in sources:
+            hit = cache.get(source)
+            if hit is None:
+                hit = parse_statement_file(source, registry, files, url_pattern)
+                cache.put(source, *hit)
+            results.append(hit)
+    else:
+        context = hashlib.blake2b(code_digest() + inputs_digest(options.content, site, files), digest_size=16)
+        context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
+        store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes)
+        results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
+    for result, found in results:
         parsed.append(result)
         problems += found
     inputs = inputs_digest(options.content, site, files)
@@ -120,6 +124,45 @@ def check_site(options: Options, cache: ParseCache | None = None) -> CheckedSite
     return CheckedSite(site, assembly, index, tuple(problems))
 
 
+def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, str], url_pattern: str,
+                jobs: int, store: ParsedStore) -> list[tuple[ParsedFile, list[Problem]]]:
+    """Parse every statement file whose bytes changed since the last build (the others come
+    from the `store`), sharing the work between `jobs` processes, shard by shard."""
+    known = store.load()
+    digests = {s.relative: _file_digest(s.absolute) for s in sources}
+    by_shard: dict[int, list[SourceFile]] = {}
+    for source in sources:
+        by_shard.setdefault(store.shard_of(source.relative), []).append(source)
+    results = {relative: (entry[1], entry[2]) for relative, entry in known.items()
+               if entry[0] == digests.get(relative)}
+    stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
+
+    def parse(shards: list[int]) -> list[bytes]:
+        packed = []
+        for shard in shards:
+            entries: dict[str, ParsedEntry] = {}
+            for source in by_shard[shard]:
+                if source.relative in results:
+                    entries[source.relative] = known[source.relative]
+                else:
+                    entries[source.relative] = (digests[source.relative],
+                                                *parse_statement_file(source, registry, files, url_pattern))
+            packed.append(store.pack(shard, entries))
+        return packed
+
+    for payload in chain.from_iterable(share_out(stale, parse, jobs, min_share=1, only_children=True)):
+        results.update((relative, (entry[1], entry[2])) for relative, entry in store.unpack(payload).items())
+    return [results[source.relative] for source in sources]
+
+
+def _file_digest(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "blake2b").digest()
+    except OSError:  # parsing reports it
+        return b""
+
+
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
     """Digest of what every statement depends on besides its own file."""
     digest = hashlib.blake2b(repr(site).encode(), digest_size=16)
@@ -130,21 +173,99 @@ def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
     return digest.digest()
 
 
-def build_site(options: Options, project: Path | None = None) -> BuildResult:
-    """Check everything, render every page, then write the site in one swap."""
+def build_site(options: Options, project: Path | None = None, progress: Progress | None = None,
+               fresh: Freshness | None = None) -> BuildResult:
+    """Check everything, lay out every page, then render and write the site into a new folder
+    that replaces the output in one swap. Files whose inputs did not change since the last
+    build are linked from the live site instead of rendered (see `cache`), and when no input
+    changed at all the site is left as it is (see `stamp`; `fresh` is the stamp if the caller
+    took it already)."""
     refusal = unsafe_output(options.output, options.content, project or Path.cwd())
     if refusal:
         raise UsageError([refusal])
-    checked = check_site(options)
-    output, assets = render_checked(checked, options.content, shown=options.content_shown)
-    files = render_all(output)
-    if options.search:
-        pages = statement_pages_by_year(checked.index.statements, files)
-        cache_dir = None if options.clean else search_cache_dir(options.output)
-        files.update(build_search_index(pages, cache_dir, checked.site.language))
+    progress = progress or Progress(None)
+    fresh = fresh or freshness(options)
+    if fresh.unchanged is not None:
+        outcome = up_to_date(options, fresh.unchanged)
+        return BuildResult(outcome, outcome.files, 0, up_to_date=True)
+    checked = check_site(options, progress=progress, writes=True)
+    progress.stage("laying out the site")
+    output, copies = render_checked(checked, options.content, shown=options.content_shown)
+    check_output_paths([*output.thunks, *(name for name, _ in copies)], options.output)
+    keys = KeyDigests(global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts))
     with output_lock(options.output):
-        write_site(options.output, files, assets)
-    return BuildResult(checked, len(files) + len(assets))
+        previous = Manifest.load(options.output)
+        reuse = {} if options.clean else previous.files
+        with staged_site(options.output, len(previous.files)) as staged:
+            progress.stage(f"rendering {count(len(output.thunks), 'file')}")
+            written = write_files(staged, sorted(output.thunks), rendering(output),
+                                  file_keys(output, keys), reuse, options.jobs)
+            if options.search:
+                pages = statement_pages_by_year(checked.index.statements, staged.read)
+                progress.stage(f"indexing {count(len(pages), 'year')} of statements for search")
+                index = build_search_index(pages, search_cache_dir(options.output), checked.site.language,
+                                           jobs=options.jobs, refresh=options.clean)
+                written.update(write_files(staged, sorted(index), index.__getitem__, no_key, reuse, 1))
+            progress.stage(f"copying {count(len(copies), 'file')}")
+            sources = dict(copies)
+            written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),
+                                       lambda name: file_stamp(sources[name]), reuse, 1))
+            progress.stage("replacing the site")
+        Manifest(written).save(options.output)
+        outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
+                          tuple(withheld_summary(checked.assembly.withheld)))
+        extra_dirs = tuple(str(d.absolute()) for d in theme_dirs(checked.site, options.content)
+                           if not d.absolute().is_relative_to(options.content.absolute())
+                           and d != default_theme_dir())
+        inputs = (fresh.inputs if extra_dirs == fresh.extra_dirs
+                  else inputs_stamp(options, extra_dirs, fresh.racy_after))
+        save_stamp(options.output, Stamp(inputs, fresh.racy_after, extra_dirs,
+                                         valid_until(checked, options), outcome))
+        progress.end_stage()
+    unchanged = sum(1 for path, file in written.items()
+                    if (old := previous.files.get(path)) is not None and old.inode == file.inode)
+    return BuildResult(outcome, unchanged, len(previous.files.keys() - written.keys()))
+
+
+def valid_until(checked: CheckedSite, options: Options) -> float | None:
+    """When the same inputs stop giving the same site: the first embargo to lift (and, in a
+    preview, the next midnight, which dates drafts without a date)."""
+    instants = [w.until for w in checked.assembly.withheld if w.until is not None]
+    instants += [s.embargo for s in checked.assembly.published if s.embargo is not None]
+    if options.drafts:
+        instants.append(dt.datetime.combine(options.now.date() + dt.timedelta(days=1), dt.time(),
+                                            dt.UTC))
+    later = [instant.timestamp() for instant in instants if instant > options.now]
+    return min(later, default=None)
+
+
+def rendering(output: Output) -> Callable[[str], bytes]:
+    """Render the file at a path; a template error becomes a `Problem`."""
+    def render(path: str) -> bytes:
+        try:
+            return output.thunks[path]()
+        except TemplateError as error:
+            raise ContentError([template_problem(error)]) from error
+    return render
+
+
+def file_keys(output: Output, keys: KeyDigests) -> Callable[[str], bytes]:
+    """The key digest of the file at a path (empty for a file without a key)."""
+    def key(path: str) -> bytes:
+        thunk = output.thunks[path]
+        return keys.of(thunk.key()) if isinstance(thunk, File) else b""
+    return key
+
+
+def file_stamp(path: Path) -> bytes:
+    """The key of a file copied as it is: where it is, its size and its time."""
+    info = path.stat()
+    return f"{path.absolute()}\0{info.st_size}\0{info.st_mtime_ns}".encode()
+
+
+def no_key(path: str) -> bytes:
+    """For files known only by their bytes."""
+    return b""
 
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
@@ -177,24 +298,6 @@ def render_all(output: Output) -> dict[str, bytes]:
         return output.render_all()
     except TemplateError as error:
         raise ContentError([template_problem(error)]) from error
-
-
-@contextmanager
-def output_lock(output: Path) -> Iterator[None]:
-    """Lock the output's parent folder so two builds never swap at once (no lock file left)."""
-    output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(output.parent, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ContentError([Problem(str(output), None, None,
-                                        "another build is writing this output folder",
-                                        "output", "wait for it to finish")]) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def withheld_summary(withheld: tuple[Withheld, ...]) -> list[str]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 from typing import Any
 
 from .indexes import SiteIndex
 from .models import Entity, Site, Statement
-from .output import Output, Renderer, statement_url
+from .output import File, Output, Renderer, statement_url
 
 CSV_COLUMNS = ("id", "url", "title", "date", "date_precision", "type", "lang", "translation_of",
                "issuers", "issuer_names", "meeting", "location", "hosts", "host_names", "participants",
@@ -129,8 +129,11 @@ def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> Non
     def csv_file() -> bytes:
         return _csv_line(list(CSV_COLUMNS)) + records("csv", lambda s: _csv_line(csv_row(s, site)), b"")
 
-    out.add_file("statements.json", json_file)
-    out.add_file("statements.jsonl", jsonl_file)
-    out.add_file("statements.csv", csv_file)
+    def key(kind: str) -> Callable[[], Hashable]:
+        return lambda: (kind, tuple(s.fingerprint for s in index.statements))
+
+    out.add_file("statements.json", File(json_file, key("json")))
+    out.add_file("statements.jsonl", File(jsonl_file, key("jsonl")))
+    out.add_file("statements.csv", File(csv_file, key("csv")))
     out.add_page("data/", r.page("data.html", csv_columns=CSV_COLUMNS, count=len(index.statements),
                                  breadcrumbs=()))

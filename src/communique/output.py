@@ -14,6 +14,27 @@ Thunk = Callable[[], bytes]
 """A file of the output, rendered when called."""
 
 
+class File:
+    """A file of the output: its bytes when called, and a key that determines them.
+
+    Two files with equal keys (under the same templates, site settings and communique) have the
+    same bytes, so a build can reuse the previous build's file without rendering it.
+    """
+
+    __slots__ = ("_key", "_make")
+
+    def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable]) -> None:
+        self._make = make
+        self._key = key
+
+    def __call__(self) -> bytes:
+        return self._make()
+
+    def key(self) -> Hashable:
+        """What the bytes follow from (computed without rendering)."""
+        return self._key()
+
+
 @dataclass(slots=True)
 class Output:
     """The site as files still to render: output path (with `/`) to a thunk making its bytes.
@@ -54,32 +75,45 @@ class Renderer:
     """The Jinja environment."""
     cache: RenderCache | None = None
     """Pages of earlier builds in this process, if any."""
+    memo: dict[int, tuple[Any, Hashable]] = field(default_factory=dict)
+    """Frozen collections, by identity, when there is no cache (see `freeze`)."""
 
-    def page(self, template: str, key: Hashable = None, **context: Any) -> Thunk:
+    def page(self, template: str, key: Hashable = None, **context: Any) -> File:
         """Render `template` with `context`, or take it from the cache.
 
         The cache key is the template and the frozen context, or `key` when the caller knows a
         cheaper value that determines the whole context.
         """
-        return lambda: self._render(template, key, lambda: context)
+        return self._file(template, key, lambda: context)
 
-    def keyed_page(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> Thunk:
+    def keyed_page(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> File:
         """Render `template` with the context `context()` makes, unless `key` is cached."""
-        return lambda: self._render(template, key, context)
+        return self._file(template, key, context)
 
-    def later(self, template: str, context: Callable[[], dict[str, Any]]) -> Thunk:
+    def later(self, template: str, context: Callable[[], dict[str, Any]]) -> File:
         """Render `template` with the context `context()` makes, when the page is asked for; the
         cache key is the frozen context, so nothing is computed for a page nobody renders."""
-        return lambda: self._render(template, None, context)
+        return self._file(template, None, context)
+
+    def _file(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> File:
+        return File(lambda: self._render(template, key, context),
+                    lambda: self._key(template, key, context))
+
+    def _key(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> Hashable:
+        memo = self.cache.memo if self.cache is not None else self.memo
+        return (template, self.env.globals.get("ui_lang"),
+                key if key is not None else freeze(context(), memo))
 
     def _render(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> bytes:
         def make() -> bytes:
             return self.env.get_template(template).render(**context()).encode()
         if self.cache is None:
             return make()
-        full_key = (template, self.env.globals.get("ui_lang"),
-                    key if key is not None else freeze(context(), self.cache.memo))
-        return self.cache.get(full_key, make)
+        return self.cache.get(self._key(template, key, context), make)
+
+    def file(self, key: Hashable, make: Callable[[], bytes]) -> File:
+        """A file other than a page (a citation file), cached by `key`."""
+        return File(lambda: self.part(key, make), lambda: key)
 
     def part(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """A piece of output other than a page (a JSON record), cached by `key`."""

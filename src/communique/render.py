@@ -7,7 +7,7 @@ from content is the Markdown renderer's own output.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 from itertools import islice
 from typing import Any
@@ -35,7 +35,7 @@ from .indexes import (
 )
 from .models import Entity, Listing, Site, Statement
 from .opendata import add_open_data
-from .output import Output, Renderer, Thunk, statement_url
+from .output import File, Output, Renderer, Thunk, statement_url
 
 
 def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCache | None = None,
@@ -89,7 +89,8 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
             out.add_file(f"{statement_url(alias)}index.html", r.page(
                 "redirect.html", target=statement_url(statement.id), title=statement.title))
     add_open_data(out, r, index, site)
-    out.add_file("sitemap.xml", lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))())
+    out.add_file("sitemap.xml", File(lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))(),
+                                     lambda: ("sitemap", tuple(out.pages))))
     return out
 
 
@@ -154,23 +155,28 @@ def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
         return Markup(r.part(("entry", statement.fingerprint), lambda: r.env.get_template(
             "feed_entry.xml").render(s=statement).encode()).decode())
 
-    def feed() -> bytes:  # worked out only when the feed is rendered
-        latest = tuple(islice((s for s in statements if s.withdrawn is None), FEED_SIZE))
-        updated = max(((s.updated or s.date).instant() for s in latest), default="1970-01-01T00:00:00Z")
-        return r.page("feed.xml", key=(path, title, tuple(s.fingerprint for s in latest)),
-                      feed_title=title, self_path=path, page_path=page_path,
-                      updated=updated, entries=[entry(s) for s in latest])()
+    def latest() -> tuple[Statement, ...]:  # worked out only when the feed is rendered
+        return tuple(islice((s for s in statements if s.withdrawn is None), FEED_SIZE))
 
-    out.add_file(path, feed)
+    def key(items: tuple[Statement, ...]) -> Hashable:
+        return (path, page_path, title, tuple(s.fingerprint for s in items))
+
+    def feed() -> bytes:
+        items = latest()
+        updated = max(((s.updated or s.date).instant() for s in items), default="1970-01-01T00:00:00Z")
+        return r.page("feed.xml", key=key(items), feed_title=title, self_path=path,
+                      page_path=page_path, updated=updated, entries=[entry(s) for s in items])()
+
+    out.add_file(path, File(feed, lambda: ("feed.xml", key(latest()))))
 
 
 def add_citation_files(out: Output, r: Renderer, statement: Statement, site: Site) -> None:
     """`cite.json` (CSL-JSON) and `cite.bib` (BibTeX) beside the statement's page."""
     base = statement_url(statement.id)
-    out.add_file(base + "cite.json", lambda: r.part(("csl", statement.fingerprint), lambda: (
+    out.add_file(base + "cite.json", r.file(("csl", statement.fingerprint), lambda: (
         json.dumps(csl_json(statement, site), ensure_ascii=False, indent=2) + "\n").encode()))
-    out.add_file(base + "cite.bib", lambda: r.part(("bib", statement.fingerprint),
-                                                   lambda: bibtex(statement, site).encode()))
+    out.add_file(base + "cite.bib", r.file(("bib", statement.fingerprint),
+                                           lambda: bibtex(statement, site).encode()))
 
 
 def render_entity_pages(out: Output, r: Renderer, index: SiteIndex) -> None:

@@ -25,12 +25,14 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from .models import Statement
 from .output import statement_url
 from .problems import ContentError, Problem
+from .stamp import cache_root
 
 SEARCH_DIR = "pagefind"
 """Folder of the output that holds the indexes: `pagefind/<year>/`."""
@@ -61,33 +63,42 @@ log = logging.getLogger(__name__)
 
 def search_cache_dir(output: Path) -> Path:
     """Where the indexes are cached: `.communique-cache/search/` beside the output folder."""
-    return output.absolute().parent / ".communique-cache" / "search"
+    return cache_root(output) / "search"
 
 
-def statement_pages_by_year(statements: Iterable[Statement], files: Mapping[str, bytes]) -> dict[int, Pages]:
-    """The rendered page of every statement, grouped by the year of the statement's date."""
+def statement_pages_by_year(statements: Iterable[Statement],
+                            read: Callable[[str], bytes]) -> dict[int, Pages]:
+    """The rendered page of every statement (`read(path)` gives its bytes), grouped by the year
+    of the statement's date."""
     by_year: dict[int, Pages] = {}
     for statement in statements:
         path = statement_url(statement.id) + "index.html"
-        by_year.setdefault(statement.date.year, {})[path] = files[path]
+        by_year.setdefault(statement.date.year, {})[path] = read(path)
     return by_year
 
 
 def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
-                       language: str = "en") -> dict[str, bytes]:
+                       language: str = "en", *, jobs: int = 1, refresh: bool = False) -> dict[str, bytes]:
     """Index each year's pages (or take the index from the cache); return the files to write.
 
     `language` is the language every index is built for (the site's): Pagefind would otherwise
     split a year by each page's `lang`, and the search page would find only the pages in the
-    language of its own interface. `cache_dir` None builds every year afresh and caches nothing.
+    language of its own interface. `cache_dir` None builds every year afresh and caches nothing;
+    `refresh` builds every year afresh and caches the result. Up to `jobs` years are indexed at
+    once, each by a Pagefind process of its own.
     """
     files: dict[str, bytes] = {}
     years = sorted(pages_by_year, reverse=True)
     if years:
         pagefind = find_pagefind()
         version = pagefind_version(pagefind)
-        for year in years:
-            bundle = year_bundle(pagefind, version, pages_by_year[year], language, cache_dir, year)
+
+        def bundle_of(year: int) -> dict[str, bytes]:
+            return year_bundle(pagefind, version, pages_by_year[year], language, cache_dir, year, refresh)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            bundles = list(pool.map(bundle_of, years))
+        for year, bundle in zip(years, bundles, strict=True):
             files.update({f"{SEARCH_DIR}/{year}/{name}": data for name, data in bundle.items()
                           if year == years[0] or not is_runtime(name)})
     files[YEARS_FILE] = (json.dumps({"version": 1, "years": years}) + "\n").encode()
@@ -104,11 +115,12 @@ def is_runtime(name: str) -> bool:
 
 
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, cache_dir: Path | None,
-                year: int) -> dict[str, bytes]:
-    """One year's index: from the cache when its key matches and its files check out, else built."""
+                year: int, refresh: bool = False) -> dict[str, bytes]:
+    """One year's index: from the cache when its key matches and its files check out, else built
+    (and always built when `refresh` is set)."""
     key = cache_key(pages, version, language)
     entry = cache_dir / f"{year}-{key}" if cache_dir is not None else None
-    if entry is not None:
+    if entry is not None and not refresh:
         cached = read_cache_entry(entry)
         if cached is not None:
             log.debug("search index of %s: cached", year)

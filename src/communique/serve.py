@@ -21,13 +21,15 @@ from typing import Any
 
 from jinja2 import Environment, TemplateError
 
-from .build import Options, check_site, render_checked
+from .build import check_site, render_checked
 from .devserver import DevServer, LazySite, SiteState
 from .discover import STATEMENTS_DIR
 from .incremental import ParseCache, RenderCache
+from .options import Options
 from .output import statement_url
 from .problems import ContentError, Problem, format_problems
-from .theme import default_theme_dir, make_environment, template_problem, theme_dirs
+from .stamp import default_theme_dir
+from .theme import make_environment, template_problem, theme_dirs
 
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
 """A change to such a file (a template or asset) re-renders every page."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from importlib import resources
 from pathlib import Path
 
 from jinja2 import (
@@ -27,17 +26,10 @@ from .i18n import SOURCE_LANGUAGE, direction, translations, ui_language
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .problems import Problem
 from .slugs import slugify
+from .stamp import default_theme_dir
 
 ASSETS_DIR = "static"
 """Folder of the theme's assets, copied to the same folder of the output."""
-
-
-def default_theme_dir() -> Path:
-    """The default theme: inside the installed package, or `templates/` of a source checkout."""
-    packaged = Path(str(resources.files("communique"))) / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def theme_dirs(site: Site, content: Path) -> list[Path]:

@@ -18,18 +18,29 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
+import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from .problems import ContentError, Problem
 from .slugs import RESERVED_NAMES
+from .workers import share_out
 
 STAGING, RETIRED, DISCARDED = "new", "old", "del"
 """Kinds of folder a build keeps beside the output (see the module's docstring)."""
+BACKGROUND_REMOVAL = 5000
+"""A previous site with more files than this is deleted in the background."""
+REMOVER = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+"""The program that deletes a previous site in the background."""
 SITE_MARKERS = ("index.html", "404.html", "sitemap.xml")
 """Files every built site has: a folder holding other files is not replaced."""
 _AT_FDCWD = -100
@@ -89,23 +100,73 @@ def foreign_output(output: Path) -> Problem | None:
     return None
 
 
-def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str, Path]]) -> None:
-    """Write every file into a new folder, then put it in place of `output` in one step.
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Lock the output's parent folder so two builds never swap at once (no lock file left)."""
+    output = output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(output.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ContentError([Problem(str(output), None, None,
+                                        "another build is writing this output folder",
+                                        "output", "wait for it to finish")]) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One file of a written site, as the build cache records it (see `cache.Manifest`)."""
+
+    key: bytes
+    """Digest of what the file's bytes follow from (see `output.File`); empty when unknown."""
+    digest: bytes
+    """Digest of the file's bytes."""
+    size: int
+    """Its size in bytes."""
+    mtime_ns: int
+    """Its modification time: with the inode and size, tells that nobody changed it since."""
+    inode: int
+    """Its inode number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A site being written into a fresh folder beside the live one."""
+
+    folder: Path
+    """The folder being filled."""
+    live: Path
+    """The output folder, holding the previous site (if any) until the swap."""
+
+    def read(self, path: str) -> bytes:
+        """A file written so far."""
+        return (self.folder / path).read_bytes()
+
+
+@contextmanager
+def staged_site(output: Path, previous_files: int = 0) -> Iterator[Staged]:
+    """A fresh folder to write the site into, put in place of `output` in one step when the
+    block ends without error.
 
     Until the swap the previous site is untouched; a failure before it leaves only a temporary
     folder, which is removed. A disk that is full or a name the file system refuses becomes a
-    `ContentError`, and the previous site stays as it was.
+    `ContentError`, and the previous site stays as it was. A previous site of more than
+    `BACKGROUND_REMOVAL` files (`previous_files`) is deleted by a process of its own, so that
+    the build need not wait for it.
     """
     output = output.absolute()
-    copies = list(copies)
-    check_output_paths([*files, *(relative for relative, _ in copies)], output)
     output.parent.mkdir(parents=True, exist_ok=True)
     recover_interrupted(output)
     staging = Path(tempfile.mkdtemp(prefix=_prefix(output, STAGING), dir=output.parent))
     try:
-        _fill(staging, files, copies)
+        yield Staged(staging, output)
         os.chmod(staging, 0o755)
-        swap_in(staging, output)
+        swap_in(staging, output, background=previous_files > BACKGROUND_REMOVAL)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise ContentError([Problem(str(output), None, None,
@@ -116,18 +177,80 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
         raise
 
 
-def _fill(staging: Path, files: dict[str, bytes], copies: list[tuple[str, Path]]) -> None:
-    made: set[Path] = set()
-    for relative, data in sorted(files.items()):
-        target = staging / relative
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        target.write_bytes(data)
-    for relative, source in copies:
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str, Path]]) -> None:
+    """Write `files` and copies of other files (output path, source) into a new folder, then
+    put it in place of `output` in one step (see `staged_site`)."""
+    sources = dict(copies)
+    check_output_paths([*files, *sources], output)
+    files = {**files, **{name: source.read_bytes() for name, source in sources.items()}}
+    with staged_site(output) as staged:
+        write_files(staged, sorted(files), files.__getitem__, lambda path: b"", {}, 1)
+
+
+def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], bytes],
+                key: Callable[[str], bytes], previous: Mapping[str, Written],
+                jobs: int) -> dict[str, Written]:
+    """Write `make(path)` for every path, sharing the paths between `jobs` processes.
+
+    A file the previous build wrote is linked from the live site instead (hard links: no bytes
+    copied), when its key is the one recorded, without calling `make`, or else when its bytes
+    are; and only while the live file is the one recorded (same inode, size and time).
+    """
+    def write_share(share: list[str]) -> dict[str, Written]:
+        writer = _Writer(staged, previous)
+        return {path: writer.write(path, make, key) for path in share}
+
+    written: dict[str, Written] = {}
+    for share in share_out(paths, write_share, jobs):
+        written.update(share)
+    return written
+
+
+class _Writer:
+    """Writes one process's share of the files."""
+
+    def __init__(self, staged: Staged, previous: Mapping[str, Written]) -> None:
+        self.folder, self.live = str(staged.folder), str(staged.live)
+        self.previous = previous
+        self.made: set[str] = set()
+
+    def write(self, path: str, make: Callable[[str], bytes], key: Callable[[str], bytes]) -> Written:
+        old = self.previous.get(path)
+        target = os.path.join(self.folder, path)
+        self._parent(target)
+        file_key = key(path)
+        if old is not None and file_key and old.key == file_key and self._link(path, target, old):
+            return old
+        data = make(path)
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if old is not None and old.digest == digest and self._link(path, target, old):
+            return Written(file_key, digest, old.size, old.mtime_ns, old.inode)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            info = os.fstat(fd)
+        finally:
+            os.close(fd)
+        return Written(file_key, digest, info.st_size, info.st_mtime_ns, info.st_ino)
+
+    def _parent(self, target: str) -> None:
+        parent = os.path.dirname(target)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+
+    def _link(self, path: str, target: str, old: Written) -> bool:
+        live = os.path.join(self.live, path)
+        try:
+            info = os.lstat(live)
+            if (info.st_ino, info.st_size, info.st_mtime_ns) != (old.inode, old.size, old.mtime_ns):
+                return False
+            os.link(live, target)
+        except OSError:  # gone, or a file system without hard links: write it instead
+            return False
+        return True
 
 
 def _describe(error: OSError, staging: Path) -> str:
@@ -173,13 +296,13 @@ def output_path_fault(path: str) -> str | None:
     return None
 
 
-def swap_in(staging: Path, output: Path) -> None:
+def swap_in(staging: Path, output: Path, background: bool = False) -> None:
     """Replace `output` with `staging`: one atomic exchange where the system has it."""
     if not os.path.lexists(output):
         staging.rename(output)
         return
     if exchange_directories(staging, output):
-        discard(staging, output)  # it now holds the previous site
+        discard(staging, output, background)  # it now holds the previous site
         return
     retired = _new_name(output, RETIRED)
     output.rename(retired)
@@ -188,16 +311,28 @@ def swap_in(staging: Path, output: Path) -> None:
     except BaseException:
         retired.rename(output)
         raise
-    discard(retired, output)
+    discard(retired, output, background)
 
 
-def discard(folder: Path, output: Path) -> None:
-    """Delete a folder of ours; renamed first, so a half-deleted one is never taken for a site."""
+def discard(folder: Path, output: Path, background: bool = False) -> None:
+    """Delete a folder of ours; renamed first, so a half-deleted one is never taken for a site.
+
+    In the `background`, a process of its own deletes it after this one has gone on (and the
+    next build deletes what a killed one left, see `recover_interrupted`).
+    """
     try:
         doomed = _new_name(output, DISCARDED)
         folder.rename(doomed)
     except OSError:  # the swap is done: failing to tidy up must not fail the build
         doomed = folder
+    if background:
+        try:
+            subprocess.Popen([sys.executable, "-c", REMOVER, str(doomed)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+            return
+        except OSError:
+            pass
     _remove(doomed)
 
 

@@ -1,0 +1,212 @@
+"""The build cache on disk, `.communique-cache/` beside the output folder.
+
+`build/<output>.manifest` records every file of the live site: the digest of its bytes, the
+digest of its key (what its bytes follow from, see `output.File`) and the inode, size and time
+the file had when written. The next build links a file whose key (or, once rendered, whose
+bytes) are unchanged from the live site instead of writing it.
+
+Nothing here is trusted blindly: a manifest is used only when its checksum is right, it was
+written by this version of communique for this very output folder (same inode), and each
+file it names still has the recorded inode, size and time. Anything else is a cache miss, and
+`build --clean` ignores the cache altogether.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .incremental import Keyed
+from .models import Listing, Site
+from .problems import Problem
+from .stamp import PACKAGE, cache_root, read_checked, write_checked, write_pickled
+from .validate import ParsedFile
+from .write import Written
+
+FORMAT = b"communique-build-1"
+"""Change when the manifest's layout or the meaning of its keys changes."""
+
+
+def manifest_path(output: Path) -> Path:
+    """Where the manifest of the site in `output` is kept."""
+    return cache_root(output) / "build" / f"{output.absolute().name}.manifest"
+
+
+@dataclass(slots=True)
+class Manifest:
+    """The files of the live site (see the module's docstring)."""
+
+    files: dict[str, Written] = field(default_factory=dict)
+    """Output path to what was written there."""
+
+    def save(self, output: Path) -> None:
+        """Record the site just put in place at `output`."""
+        write_checked(manifest_path(output), FORMAT, (_output_identity(output), self.files))
+
+    @classmethod
+    def load(cls, output: Path) -> Manifest:
+        """The manifest of the site at `output`; empty when there is none to trust."""
+        found = read_checked(manifest_path(output), FORMAT)
+        if not isinstance(found, tuple) or len(found) != 2:
+            return cls()
+        identity, files = found
+        if identity != _output_identity(output) or not isinstance(files, dict):
+            return cls()
+        return cls(files)
+
+
+def _output_identity(output: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(output)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def global_key(site: Site, theme: Iterable[Path], drafts: bool) -> bytes:
+    """What every file depends on besides its own key: communique itself (its version and
+    the files of the package, so that an upgrade in place is noticed), the templates and
+    catalogs, the site's settings and the build's flags."""
+    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=16)
+    digest.update(repr((site, drafts)).encode())
+    for folder in (PACKAGE, *theme):
+        for path in sorted(_files_below(folder)):
+            info = os.stat(path)
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.digest()
+
+
+@lru_cache(maxsize=64)
+def _compared_fields(kind: type) -> tuple[str, ...]:
+    """The fields that make a model's value (not cached hashes, whose value differs per run)."""
+    return tuple(f.name for f in fields(kind) if f.compare)
+
+
+def _files_below(folder: Path) -> Iterable[str]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in names:
+            yield os.path.join(root, name)
+
+
+class KeyDigests:
+    """Digests of file keys that are the same in every process and every run.
+
+    A key is a frozen value (see `incremental.freeze`): tuples of bytes, strings, numbers and
+    small frozen models. Collections shared between pages (a meeting's listings) are digested
+    once per build, by identity.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+        self.memo: dict[int, tuple[object, bytes]] = {}
+
+    def of(self, key: Hashable) -> bytes:
+        """The digest of `key`, under the build's global key."""
+        return hashlib.blake2b(self.prefix + self._digest(key), digest_size=16).digest()
+
+    def _digest(self, value: object) -> bytes:
+        known = self.memo.get(id(value))
+        if known is not None:
+            return known[1]
+        digest = hashlib.blake2b(digest_size=16)
+        self._feed(digest, value)
+        result = digest.digest()
+        self.memo[id(value)] = (value, result)  # holding `value` keeps its id unique
+        return result
+
+    def _feed(self, digest: Any, value: object) -> None:
+        kind = type(value)
+        if kind is bytes:
+            digest.update(b"y%d:" % len(value) + value)  # type: ignore[operator, arg-type]
+        elif kind is str:
+            data = value.encode()  # type: ignore[attr-defined]
+            digest.update(b"s%d:" % len(data) + data)
+        elif kind is tuple:
+            digest.update(b"(%d:" % len(value))  # type: ignore[arg-type]
+            for item in value:  # type: ignore[attr-defined]
+                if type(item) in (tuple, Keyed, Listing):
+                    digest.update(self._digest(item))
+                else:
+                    self._feed(digest, item)
+        elif kind is Keyed:
+            digest.update(b"k" + self._digest(value.value))  # type: ignore[attr-defined]
+        elif is_dataclass(value) and not isinstance(value, type):
+            digest.update(b"d" + kind.__name__.encode())
+            for name in _compared_fields(kind):  # type: ignore[arg-type]
+                self._feed(digest, getattr(value, name))
+        else:  # numbers, None, dates: their repr is their value
+            data = repr(value).encode()
+            digest.update(b"r%d:" % len(data) + data)
+
+
+ParsedEntry = tuple[bytes, ParsedFile, list[Problem]]
+"""A statement file's digest, what parsing it gave, and the problems found."""
+
+
+class ParsedStore:
+    """Parsed statement files of earlier builds: `build/parsed/<n>.pickle`, in `SHARDS` shards
+    by file path, so that an edit rewrites one shard.
+
+    An entry is used while the file's bytes have the recorded digest and the shard's context
+    is the build's: communique's own files, the site's settings and entity files, and the list
+    of statement files (which decides where body links lead).
+    """
+
+    SHARDS = 32
+    KIND = b"communique-parsed-1"
+
+    def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True) -> None:
+        self.folder = cache_root(output) / "build" / f"{output.absolute().name}.parsed"
+        self.context = context
+        self.read = read
+        """Use what earlier builds stored (False for `--clean`)."""
+        self.write = write
+        """Store what this build parsed (False for `check`, which writes nothing)."""
+
+    def shard_of(self, relative: str) -> int:
+        """The shard that holds a file's entry."""
+        return int.from_bytes(hashlib.blake2b(relative.encode(), digest_size=4).digest(), "big") % self.SHARDS
+
+    def load(self) -> dict[str, ParsedEntry]:
+        """Every stored entry of this context, by relative path."""
+        entries: dict[str, ParsedEntry] = {}
+        if not self.read:
+            return entries
+        for shard in range(self.SHARDS):
+            found = read_checked(self._path(shard), self.KIND)
+            if isinstance(found, tuple) and len(found) == 2 and found[0] == self.context:
+                entries.update(found[1])
+        return entries
+
+    def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
+        """One shard's entries, pickled (and stored when writing)."""
+        payload = pickle.dumps((self.context, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        if self.write:
+            write_pickled(self._path(shard), self.KIND, payload)
+        return payload
+
+    @staticmethod
+    def unpack(payload: bytes) -> dict[str, ParsedEntry]:
+        """What `pack` packed."""
+        _context, entries = pickle.loads(payload)
+        return entries  # type: ignore[no-any-return]
+
+    def _path(self, shard: int) -> Path:
+        return self.folder / f"{shard:02d}.pickle"
+
+
+def code_digest() -> bytes:
+    """Stamp of communique's own files (a parser changed in place is a change)."""
+    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=16)
+    for path in sorted(_files_below(PACKAGE)):
+        info = os.stat(path)
+        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.digest()

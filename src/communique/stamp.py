@@ -1,0 +1,227 @@
+"""Whether a build would change nothing, told in a few milliseconds.
+
+A build records the stamp of everything it read (see `inputs_stamp`) beside the output, in
+`.communique-cache/build/<output>.stamp`, with what it reported. The next build with the same
+options compares: when every file of the content folder, of the theme and of communique itself
+has the same size, time and inode, the output folder is the one that build wrote, and no
+embargo has lifted since, the site it would write is the one already there, and it stops.
+
+This module imports almost nothing, so that such a build costs little more than starting
+Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .options import Options
+from .write import output_lock
+
+CACHE_DIR = ".communique-cache"
+"""Beside the output folder."""
+FORMAT = b"communique-stamp-1"
+"""Change when the stamp's layout changes."""
+RACY_NS = 2_000_000_000
+"""Files changed this close (ns) before a stamp is taken are stamped by their bytes too."""
+PACKAGE = Path(__file__).resolve().parent
+"""communique's own files: a change to them (an upgrade, an edit in a checkout) is a change."""
+
+
+def default_theme_dir() -> Path:
+    """The default theme: inside the installed package, or `templates/` of a source checkout."""
+    packaged = PACKAGE / "templates"
+    return packaged if packaged.is_dir() else PACKAGE.parents[1] / "templates"
+
+
+def cache_root(output: Path) -> Path:
+    """`.communique-cache/` beside `output`."""
+    return output.absolute().parent / CACHE_DIR
+
+
+def stamp_path(output: Path) -> Path:
+    """Where the stamp of the site in `output` is kept."""
+    return cache_root(output) / "build" / f"{output.absolute().name}.stamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a build reported, to report again when the next one has nothing to do."""
+
+    published: int
+    """Statements published."""
+    files: int
+    """Files of the site."""
+    problems: tuple[object, ...]
+    """Its warnings (`Problem`s)."""
+    withheld: tuple[str, ...]
+    """The lines `--verbose` prints about withheld statements."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What a build read, and until when the same inputs give the same site."""
+
+    inputs: bytes
+    """Digest of the options and of the stamps of every input file."""
+    racy_after: int
+    """Files changed at or after this time (ns) were stamped by their bytes too (see
+    `inputs_stamp`)."""
+    extra_dirs: tuple[str, ...]
+    """Folders outside the content folder that the build read (a theme elsewhere)."""
+    valid_until: float | None
+    """When the first embargo lifts (a POSIX time); None when none is waiting."""
+    outcome: Outcome
+    """What the build reported."""
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How the inputs stand against the last build's stamp."""
+
+    inputs: bytes
+    """The inputs' stamp now."""
+    racy_after: int
+    """See `Stamp.racy_after`."""
+    extra_dirs: tuple[str, ...]
+    """The folders outside the content folder that it covers (see `Stamp.extra_dirs`)."""
+    unchanged: Stamp | None
+    """The last build's stamp when it still holds (the build has nothing to do)."""
+
+
+def freshness(options: Options) -> Freshness:
+    """Stamp the inputs and compare with the stamp of the site in the output folder."""
+    racy_after = time.time_ns() - RACY_NS
+    previous = None if options.clean else load_stamp(options.output)
+    if previous is not None:
+        holds = (previous.inputs == inputs_stamp(options, previous.extra_dirs, previous.racy_after)
+                 and (previous.valid_until is None or options.now.timestamp() < previous.valid_until))
+        if holds:
+            return Freshness(previous.inputs, previous.racy_after, previous.extra_dirs, previous)
+    extra_dirs = previous.extra_dirs if previous else ()
+    return Freshness(inputs_stamp(options, extra_dirs, racy_after), racy_after, extra_dirs, None)
+
+
+def up_to_date(options: Options, stamp: Stamp) -> Outcome:
+    """What to report of a build that has nothing to do, unless another build is writing the
+    output (then refused as any build would be)."""
+    with output_lock(options.output):
+        return stamp.outcome
+
+
+def inputs_stamp(options: Options, extra_dirs: Iterable[str], racy_after: int) -> bytes:
+    """Digest of the options and of every file's path, size, time and inode under the content
+    folder, communique's package, the default theme and `extra_dirs` (folders of a theme
+    outside the content folder): a change anywhere is a change.
+
+    A file's time can be too coarse to tell two saves apart (one tick of the system clock, or
+    two seconds on some file systems), so a file changed at or after `racy_after` is stamped
+    by its bytes as well: an edit made while the stamp was taken is never missed.
+    """
+    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=20)
+    settings = (str(options.content.absolute()), str(options.output.absolute()), options.base_url,
+                options.drafts, options.search)
+    digest.update(repr(settings).encode())
+    content = options.content.absolute()
+    for folder in (str(content), str(PACKAGE), str(default_theme_dir()), *extra_dirs):
+        digest.update(f"\0{folder}\0".encode())
+        _stamp_tree(digest, folder, racy_after)
+    return digest.digest()
+
+
+def _stamp_tree(digest: hashlib.blake2b, folder: str, racy_after: int) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as error:
+        digest.update(f"!{error.errno}".encode())
+        return
+    for entry in entries:
+        if entry.name == "__pycache__":
+            continue
+        try:
+            info = entry.stat(follow_symlinks=True)
+        except OSError:
+            digest.update(f"{entry.name}\0?\n".encode())
+            continue
+        digest.update(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode())
+        if stat.S_ISDIR(info.st_mode):
+            _stamp_tree(digest, entry.path, racy_after)
+        elif info.st_mtime_ns >= racy_after:
+            digest.update(_file_digest(entry.path))
+
+
+def _file_digest(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "blake2b").digest()
+    except OSError as error:
+        return f"!{error.errno}".encode()
+
+
+def output_identity(output: Path) -> tuple[int, int, int] | None:
+    """The output folder's device, inode and time: another folder, or one changed by hand at
+    its top level, is not the site the stamp describes."""
+    try:
+        info = os.stat(output)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns)
+
+
+def load_stamp(output: Path) -> Stamp | None:
+    """The stamp of the site at `output`, if there is one to trust."""
+    found = read_checked(stamp_path(output), FORMAT)
+    if not isinstance(found, tuple) or len(found) != 2:
+        return None
+    identity, stamp = found
+    if identity != output_identity(output) or not isinstance(stamp, Stamp):
+        return None
+    return stamp
+
+
+def save_stamp(output: Path, stamp: Stamp) -> None:
+    """Record the stamp of the site just put at `output`."""
+    write_checked(stamp_path(output), FORMAT, (output_identity(output), stamp))
+
+
+def write_checked(path: Path, kind: bytes, value: object) -> None:
+    """Pickle `value` into `path` behind a header (`kind` and communique's version) and a
+    checksum; written beside and renamed, so a reader never sees half a file."""
+    write_pickled(path, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_pickled(path: Path, kind: bytes, payload: bytes) -> None:
+    """`write_checked` of a value already pickled."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary.write_bytes(_header(kind) + hashlib.blake2b(payload, digest_size=32).digest() + payload)
+    os.replace(temporary, path)
+
+
+def read_checked(path: Path, kind: bytes) -> object | None:
+    """What `write_checked` wrote; None when the file is missing, of another kind or version,
+    or damaged."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = _header(kind)
+    checksum, payload = data[len(header):len(header) + 32], data[len(header) + 32:]
+    if not data.startswith(header) or hashlib.blake2b(payload, digest_size=32).digest() != checksum:
+        return None
+    try:
+        value: object = pickle.loads(payload)
+    except Exception:  # the checksum matched but the contents do not load: not trusted either
+        return None
+    return value
+
+
+def _header(kind: bytes) -> bytes:
+    return kind + b" " + __version__.encode() + b"\n"

@@ -1,0 +1,138 @@
+"""Share the work of a build between processes: one per core, forked so they start with every
+model already in memory.
+
+A build's costly steps (parsing statement files; rendering and writing pages) are independent
+per item. `share_out` splits the items between the calling process and forked children; each
+child sends its result back through a pipe, pickled. Nothing else is shared: a child writes
+only files nobody else writes, and ends with `os._exit`, so it never runs the parent's clean-up.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable, Sequence
+from itertools import chain, zip_longest
+from multiprocessing.connection import Connection
+from typing import TypeVar, cast
+
+from .problems import ContentError, Problem
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_SHARE = 200
+"""Fewer items than this per process is not worth a fork."""
+PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a process gets when its parent ends."""
+MAX_JOBS = 8
+"""More processes than this only add pickling for no gain on a site of statements."""
+
+
+def default_jobs() -> int:
+    """How many processes a build uses: the cores this process may run on (at most `MAX_JOBS`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_JOBS))
+
+
+def can_fork() -> bool:
+    """Whether this system can fork (not on Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def shares(items: Sequence[T], count: int) -> list[list[T]]:
+    """`items` dealt into `count` shares in turn, so that runs of costly items are spread out."""
+    return [list(items[n::count]) for n in range(count)]
+
+
+def share_out(items: Sequence[T], work: Callable[[list[T]], R], jobs: int, *,
+              min_share: int | None = None, only_children: bool = False) -> list[R]:
+    """`work` over `items` split into up to `jobs` shares, in as many processes; the results in
+    share order (the caller's own share first).
+
+    A share has at least `min_share` items (default `MIN_SHARE`). With `only_children`, every
+    share goes to a child and this process only waits: for work whose result is sent back
+    anyway, in bytes the child also writes to disk.
+
+    A `ContentError` in a child is raised again here with its problems; any other failure of a
+    child becomes a `ContentError` that quotes its traceback.
+    """
+    smallest = MIN_SHARE if min_share is None else min_share
+    count = max(1, min(jobs, len(items) // max(1, smallest))) if can_fork() else 1
+    if count == 1:
+        return [work(list(items))]
+    split = shares(items, count)
+    context = multiprocessing.get_context("fork")
+    children = []
+    parent = os.getpid()
+    for share in split if only_children else split[1:]:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(work, share, sender, parent), daemon=True)
+        process.start()
+        sender.close()
+        children.append((process, receiver))
+    try:
+        results = [] if only_children else [work(split[0])]
+        for process, receiver in children:
+            results.append(cast(R, _receive(receiver)))
+            process.join()
+    finally:
+        for process, receiver in children:
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+                process.join()
+    return results
+
+
+def _child(work: Callable[[list[T]], R], share: list[T], sender: Connection, parent: int) -> None:
+    _end_with(parent)
+    try:
+        message: tuple[str, object] = ("ok", work(share))
+    except ContentError as error:
+        message = ("problems", error.problems)
+    except BaseException:  # reported to the parent, which fails the build
+        message = ("crash", traceback.format_exc())
+    try:
+        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        sender.close()
+
+
+def _end_with(parent: int) -> None:
+    """Have the system kill this process when its parent dies (Linux), so that a build killed
+    half-way leaves no process behind still writing, or holding the output's lock."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (AttributeError, OSError):  # not Linux: the parent's pipe closing ends the child
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def in_order(results: list[list[T]]) -> list[T]:
+    """The items of shares dealt by `shares`, back in their original order."""
+    gap = object()
+    return [cast(T, item) for item in chain.from_iterable(zip_longest(*results, fillvalue=gap))
+            if item is not gap]
+
+
+def _receive(receiver: Connection) -> object:
+    try:
+        kind, value = pickle.loads(receiver.recv_bytes())
+    except EOFError:
+        kind, value = "crash", "a build process ended without a result (killed, or out of memory?)"
+    if kind == "ok":
+        return value
+    if kind == "problems":
+        raise ContentError(cast(list[Problem], value))
+    raise ContentError([Problem("build", None, None, f"a build process failed:\n{value}", "build",
+                                "this is a bug in communique: please report it with this message")])

@@ -1,0 +1,218 @@
+"""Incremental builds: whatever the edits, the site equals a clean build of the final content.
+
+A build reuses the previous one in three ways (see `communique.cache` and `communique.stamp`):
+it stops at once when no input changed, links a file whose key is unchanged, and links a file
+whose bytes came out the same. Hypothesis drives sequences of edits, additions, deletions and
+renames of statements and of a template, building after each, and compares every file of the
+output with a clean build of the final state, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from communique import workers
+from communique.cli import main
+from tests.conftest import NOW, ROOT, SITE_YAML
+
+HOSTS = ("IT", "FR", "JP", "BR")
+MEETINGS = ("Rome Talks", "Pacific Forum")
+
+
+def statement_text(n: int, host: int, year: int, title: str, extra: str = "") -> str:
+    meeting = MEETINGS[n % len(MEETINGS)]
+    return (f"---\ntitle: {title}\ndate: {year}-0{1 + n % 9}-1{n % 10}\ntype: joint-statement\n"
+            f"issuers: [US, {HOSTS[host]}]\nmeeting:\n  name: {meeting}\n  hosts: [{HOSTS[host]}]\n"
+            f"topics: [trade]\n---\nThe text of statement {n}.{extra}\n")
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file below `folder` by its relative path, as a digest of its bytes."""
+    found = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = Path(root, name)
+            found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+class Editor:
+    """Changes a content folder the way an editor would."""
+
+    def __init__(self, content: Path) -> None:
+        self.content = content
+        self.statements = content / "statements"
+        self.counter = 0
+
+    def files(self) -> list[Path]:
+        return sorted(self.statements.glob("*.md"))
+
+    def add(self, host: int, year: int) -> None:
+        self.counter += 1
+        n = 100 + self.counter
+        (self.statements / f"added-{n}.md").write_text(statement_text(n, host, year, f"Added {n}"))
+
+    def edit_body(self, pick: int) -> None:
+        if files := self.files():
+            path = files[pick % len(files)]
+            path.write_text(path.read_text().rstrip("\n") + " More text.\n")
+
+    def edit_title(self, pick: int) -> None:
+        if files := self.files():
+            path = files[pick % len(files)]
+            text = path.read_text()
+            path.write_text(text.replace("title: ", "title: New ", 1))
+
+    def move_host(self, pick: int, host: int) -> None:
+        if files := self.files():
+            path = files[pick % len(files)]
+            text = path.read_text()
+            for old in HOSTS:
+                text = text.replace(f"[{old}]", f"[{HOSTS[host]}]")
+            path.write_text(text)
+
+    def delete(self, pick: int) -> None:
+        if len(files := self.files()) > 1:
+            files[pick % len(files)].unlink()
+
+    def rename(self, pick: int) -> None:
+        if files := self.files():
+            self.counter += 1
+            path = files[pick % len(files)]
+            path.rename(path.with_name(f"renamed-{self.counter}.md"))
+
+    def touch(self, pick: int) -> None:
+        if files := self.files():
+            path = files[pick % len(files)]
+            path.write_bytes(path.read_bytes())  # same bytes, new time
+
+    def edit_template(self, pick: int) -> None:
+        footer = self.content / "theme" / "base.html"
+        text = footer.read_text()
+        footer.write_text(text.replace("</footer>", f"<p>Edition {pick}</p></footer>", 1))
+
+
+EDITS = st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 3), st.integers(2019, 2024)),
+    st.tuples(st.just("edit_body"), st.integers(0, 20)),
+    st.tuples(st.just("edit_title"), st.integers(0, 20)),
+    st.tuples(st.just("move_host"), st.integers(0, 20), st.integers(0, 3)),
+    st.tuples(st.just("delete"), st.integers(0, 20)),
+    st.tuples(st.just("rename"), st.integers(0, 20)),
+    st.tuples(st.just("touch"), st.integers(0, 20)),
+    st.tuples(st.just("edit_template"), st.integers(0, 1000)),
+)
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Share even a small site between two processes, as a large one is."""
+    monkeypatch.setattr(workers, "MIN_SHARE", 1)
+
+
+def build(content: Path, output: Path, *extra: str) -> None:
+    status = main(["build", "--content", str(content), "--output", str(output), "--now", NOW,
+                   "--no-search", "--quiet", "--jobs", "2", *extra])
+    assert status == 0
+
+
+@pytest.mark.usefixtures("forking")
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(EDITS, min_size=1, max_size=6))
+def test_incremental_builds_equal_a_clean_build(tmp_path_factory: pytest.TempPathFactory,
+                                                edits: list[tuple[object, ...]]) -> None:
+    root = tmp_path_factory.mktemp("incremental")
+    content = root / "content"
+    (content / "statements").mkdir(parents=True)
+    (content / "site.yaml").write_text(SITE_YAML + "theme_dir: theme\n")
+    (content / "theme").mkdir()
+    shutil.copy(ROOT / "templates" / "base.html", content / "theme" / "base.html")
+    editor = Editor(content)
+    for n in range(5):
+        (content / "statements" / f"s-{n}.md").write_text(
+            statement_text(n, n % len(HOSTS), 2020 + n % 3, f"Statement {n}"))
+    build(content, root / "site")
+    for name, *args in edits:
+        edit: Callable[..., None] = getattr(editor, str(name))
+        edit(*args)
+        build(content, root / "site")
+    build(content, root / "clean", "--clean")
+    assert tree(root / "site") == tree(root / "clean")
+
+
+def test_an_unchanged_site_is_left_as_it_is(write_site: Callable[..., Path], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    content = write_site({"statements/one.md": statement_text(1, 0, 2020, "One")})
+    build(content, tmp_path / "site")
+    os.utime(content / "statements/one.md", ns=(1, 1))  # long before any stamp: not racy
+    build(content, tmp_path / "site")
+    before = {p: p.stat().st_ino for p in (tmp_path / "site").rglob("*")}
+    capsys.readouterr()
+    assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"),
+                 "--now", NOW, "--no-search"]) == 0
+    assert "nothing changed since the last build" in capsys.readouterr().err
+    assert {p: p.stat().st_ino for p in (tmp_path / "site").rglob("*")} == before
+
+
+def test_an_edit_in_the_same_clock_tick_is_seen(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    content = write_site({"statements/one.md": statement_text(1, 0, 2020, "One")})
+    source = content / "statements/one.md"
+    build(content, tmp_path / "site")
+    stamp = source.stat()
+    source.write_text(source.read_text().replace("One", "Two"))  # same size, same inode
+    os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # and the same time
+    build(content, tmp_path / "site")
+    assert "Two" in (tmp_path / "site/statements/one/index.html").read_text()
+
+
+def test_an_embargo_that_lifts_is_published(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    text = statement_text(1, 0, 2020, "Embargoed").replace("topics:",
+                                                           "embargo: 2026-06-01T00:00:00Z\ntopics:")
+    content = write_site({"statements/one.md": text})
+    os.utime(content / "statements/one.md", ns=(1, 1))
+    build(content, tmp_path / "site")
+    assert not (tmp_path / "site/statements/one").exists()
+    assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--quiet",
+                 "--no-search", "--now", "2026-06-01T00:00:01Z"]) == 0
+    assert (tmp_path / "site/statements/one/index.html").is_file()
+
+
+def test_a_damaged_cache_is_ignored(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    content = write_site({"statements/one.md": statement_text(1, 0, 2020, "One")})
+    build(content, tmp_path / "site")
+    clean = tree(tmp_path / "site")
+    for cached in (tmp_path / ".communique-cache/build").rglob("*.*"):
+        if cached.is_dir():
+            continue
+        data = bytearray(cached.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        cached.write_bytes(bytes(data))
+    (content / "statements/one.md").write_text(statement_text(1, 1, 2021, "One"))
+    build(content, tmp_path / "site")
+    (content / "statements/one.md").write_text(statement_text(1, 0, 2020, "One"))
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean
+
+
+def test_a_file_changed_by_hand_in_the_output_is_rewritten(write_site: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    content = write_site({"statements/one.md": statement_text(1, 0, 2020, "One"),
+                          "statements/two.md": statement_text(2, 0, 2020, "Two")})
+    build(content, tmp_path / "site")
+    clean = tree(tmp_path / "site")
+    page = tmp_path / "site/statements/one/index.html"
+    page.write_text("defaced")
+    (content / "statements/two.md").write_text(statement_text(2, 1, 2020, "Two"))
+    build(content, tmp_path / "site")  # two changed; one is rendered again, not linked
+    assert page.read_bytes() != b"defaced"
+    (content / "statements/two.md").write_text(statement_text(2, 0, 2020, "Two"))
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean
