@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from communique.i18n import locales_dir, translations, ui_languages
+from communique.i18n import Pretranslate, locales_dir, translations, ui_languages
 from communique.models import STATEMENT_TYPES
 from tests.conftest import FULL_SITE, NOW, ROOT, Result
 from tests.htmltools import parse_page
@@ -85,3 +85,25 @@ def test_site_language_picks_the_catalog(cli: Callable[..., Result], tmp_path: P
     assert home.find("html", lang=lang)
     for word in words:
         assert word in home.text
+
+
+@pytest.mark.parametrize("lang", sorted(ui_languages() | {"en"}))
+def test_words_translated_at_compile_time_match_gettext(lang: str, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """`Pretranslate` gives every page the bytes the i18n extension's gettext gives."""
+    def build(output: Path) -> dict[str, bytes]:
+        from communique.cli import main
+
+        assert main(["build", "--content", str(content), "--output", str(output), "--now", NOW,
+                     "--quiet", "--no-search", "--jobs", "1"]) == 0
+        return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    site_yaml = content / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("language: en", f"language: {lang}"))
+    compiled = build(tmp_path / "compiled")
+    monkeypatch.setattr(Pretranslate, "filter_stream", lambda self, stream: stream)
+    at_render = build(tmp_path / "rendered")
+    assert compiled == at_render
+    assert any(b"<nav" in page for page in compiled.values())

@@ -17,12 +17,12 @@ import hashlib
 import os
 import pickle
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, fields, is_dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .frontmatter import Node
 from .incremental import Keyed
 from .models import Listing, Site
 from .problems import Problem
@@ -83,12 +83,6 @@ def global_key(site: Site, theme: Iterable[Path], drafts: bool) -> bytes:
     return digest.digest()
 
 
-@lru_cache(maxsize=64)
-def _compared_fields(kind: type) -> tuple[str, ...]:
-    """The fields that make a model's value (not cached hashes, whose value differs per run)."""
-    return tuple(f.name for f in fields(kind) if f.compare)
-
-
 def _files_below(folder: Path) -> Iterable[str]:
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
@@ -138,11 +132,7 @@ class KeyDigests:
                     self._feed(digest, item)
         elif kind is Keyed:
             digest.update(b"k" + self._digest(value.value))  # type: ignore[attr-defined]
-        elif is_dataclass(value) and not isinstance(value, type):
-            digest.update(b"d" + kind.__name__.encode())
-            for name in _compared_fields(kind):  # type: ignore[arg-type]
-                self._feed(digest, getattr(value, name))
-        else:  # numbers, None, dates: their repr is their value
+        else:  # numbers, None, dates and frozen models (Listing, Entity): their repr is their value
             data = repr(value).encode()
             digest.update(b"r%d:" % len(data) + data)
 
@@ -187,7 +177,11 @@ class ParsedStore:
         return entries
 
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
-        """One shard's entries, pickled (and stored when writing)."""
+        """One shard's entries, pickled (and stored when writing). Only the place of each field's
+        YAML node is kept (all that is needed once a file is parsed): a third of the size."""
+        for _digest, parsed, _problems in entries.values():
+            parsed.nodes = {name: Node(node.kind, node.line, node.column)
+                            for name, node in parsed.nodes.items()}
         payload = pickle.dumps((self.context, entries), protocol=pickle.HIGHEST_PROTOCOL)
         if self.write:
             write_pickled(self._path(shard), self.KIND, payload)

@@ -55,8 +55,14 @@ inside emoji sequences, so they are accepted there and nowhere else."""
 _JOINABLE = ("L", "M", "So")
 
 
+_ASCII_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+"""The hidden characters of ASCII text: its control characters other than tab and line feed."""
+
+
 def hidden_characters(text: str) -> list[str]:
     """Invisible or control characters in `text` (line breaks and tabs are not hidden)."""
+    if text.isascii():  # most values: a search, not a loop over every character
+        return list(dict.fromkeys(_ASCII_HIDDEN.findall(text)))
     hidden = []
     for position, ch in enumerate(text):
         if ch in "\n\t" or not _is_deceptive(ch):

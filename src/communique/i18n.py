@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,17 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from jinja2.ext import Extension
+from jinja2.lexer import (
+    TOKEN_DOT,
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_PIPE,
+    TOKEN_RPAREN,
+    TOKEN_STRING,
+    Token,
+    TokenStream,
+)
 
 from .models import text_direction
 
@@ -57,3 +69,31 @@ def translations(lang: str) -> gettext.NullTranslations:
 def direction(lang: str) -> str:
     """`rtl` or `ltr` for an interface language."""
     return text_direction(lang)
+
+
+class Pretranslate(Extension):
+    """Translates `_("literal")` when a template is compiled, not each time it is rendered.
+
+    The call becomes the translated text marked safe, which is what the i18n extension's
+    gettext returns for a literal without variables (`%%` included), so the output is the same;
+    Jinja then folds it into the template's text. Calls with variables are left as they are.
+    The environment's catalog is `environment.pretranslations`.
+    """
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        tokens = list(stream)
+        catalog: gettext.NullTranslations = self.environment.pretranslations  # type: ignore[attr-defined]
+        position = 0
+        while position < len(tokens):
+            token = tokens[position]
+            call = tokens[position:position + 4]
+            if ([t.type for t in call] == [TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]
+                    and token.value == "_" and (position == 0 or tokens[position - 1].type != TOKEN_DOT)):
+                text = catalog.gettext(call[2].value) % {}
+                yield Token(token.lineno, TOKEN_STRING, text)
+                yield Token(token.lineno, TOKEN_PIPE, "|")
+                yield Token(token.lineno, TOKEN_NAME, "safe")
+                position += 4
+                continue
+            yield token
+            position += 1

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from .charts import bar_chart
 from .cite import citation_text, json_ld
 from .dates import PartialDate, language_name
-from .i18n import SOURCE_LANGUAGE, direction, translations, ui_language
+from .i18n import SOURCE_LANGUAGE, Pretranslate, direction, translations, ui_language
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .problems import Problem
 from .slugs import slugify
@@ -51,9 +51,11 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", Pretranslate],
     )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    catalog = translations(lang)
+    env.extend(pretranslations=catalog)
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
     base_path, base_url = site.base_path, site.base_url
     env.globals.update(
         site=site,
