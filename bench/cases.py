@@ -232,6 +232,9 @@ def rebuild_cases(tools: Tools) -> list[Case]:
              hugo_side(tools, rewrite_hugo(edited_host))),
         Case("rebuild, base template edited", Side(build, edit_communique_template),
              hugo_side(tools, edit_hugo_template), setup=install_theme_override),
+        Case("rebuild, one body edited, search / hugo + pagefind",
+             Side(communique(tools, "build"), rewrite_communique(edited_body)),
+             hugo_side(tools, rewrite_hugo(edited_body), search=True)),
     ]
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from communique import workers
 from communique.cli import main
+from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
 
 HOSTS = ("IT", "FR", "JP", "BR")
@@ -216,3 +217,38 @@ def test_a_file_changed_by_hand_in_the_output_is_rewritten(write_site: Callable[
     (content / "statements/two.md").write_text(statement_text(2, 0, 2020, "Two"))
     build(content, tmp_path / "site")
     assert tree(tmp_path / "site") == clean
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_template_error_in_a_second_process_is_reported(write_site: Callable[..., Path], tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    files = {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(6)}
+    files["theme/statement.html"] = "<p>{{ nothing.here }}</p>"
+    content = write_site(files, SITE_YAML + "theme_dir: theme\n")
+    status = main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
+                   "--no-search", "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "statement.html:1: error: template error" in err and "nothing" in err
+    assert "a build process failed" not in err
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.usefixtures("forking")
+@pytest.mark.parametrize("failure, words", [
+    (ContentError([Problem("statements/x.md", 3, 1, "bad field", "title")]), "statements/x.md"),
+    (ZeroDivisionError("boom"), "a build process failed"),
+])
+def test_a_failure_in_a_child_process_reaches_the_build(failure: Exception, words: str) -> None:
+    parent = os.getpid()
+
+    def produce(item: int) -> int:
+        if os.getpid() != parent:
+            raise failure
+        return item
+
+    for run in (lambda: workers.stream_out(range(10), produce, lambda _: None, 2, size=lambda _: 1),
+                lambda: workers.share_out(range(10), lambda share: [produce(i) for i in share], 2)):
+        with pytest.raises(ContentError) as raised:
+            run()
+        assert words in str(raised.value.problems[0])

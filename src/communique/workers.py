@@ -17,7 +17,7 @@ import signal
 import traceback
 from collections.abc import Callable, Sequence
 from itertools import chain, zip_longest
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import TypeVar, cast
 
 from .problems import ContentError, Problem
@@ -90,6 +90,90 @@ def share_out(items: Sequence[T], work: Callable[[list[T]], R], jobs: int, *,
                 process.kill()
                 process.join()
     return results
+
+
+def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[[R], None], jobs: int,
+               *, size: Callable[[R], int], batch: int = 1 << 20) -> None:
+    """`consume(produce(item))` for every item, with `produce` shared between up to `jobs`
+    processes and `consume` always in this one.
+
+    For work whose last step must not run in several processes at once: creating files in
+    one folder from two processes is several times slower than from one (the file system
+    serialises them), so children render and this process writes. A child sends its results
+    in batches of about `batch` bytes (`size(result)` each); this process consumes them as
+    they come, between items of its own share.
+    """
+    count = max(1, min(jobs, len(items) // MIN_SHARE)) if can_fork() else 1
+    if count == 1:
+        for item in items:
+            consume(produce(item))
+        return
+    # This process consumes everything, so it produces half as much as each child.
+    slices = shares(items, 2 * count - 1)
+    split = [slices[0], *(slices[n] + slices[n + 1] for n in range(1, len(slices), 2))]
+    context = multiprocessing.get_context("fork")
+    children = []
+    parent = os.getpid()
+    for share in split[1:]:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_stream_child, args=(produce, share, sender, parent, size, batch),
+                                  daemon=True)
+        process.start()
+        sender.close()
+        children.append((process, receiver))
+    open_ = {receiver for _, receiver in children}
+    try:
+        for n, item in enumerate(split[0]):
+            consume(produce(item))
+            if n % 32 == 0:
+                _drain(open_, consume, block=False)
+        while open_:
+            _drain(open_, consume, block=True)
+    finally:
+        for process, receiver in children:
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+            process.join()
+
+
+def _drain(open_: set[Connection], consume: Callable[[R], None], block: bool) -> None:
+    """Consume what the children have sent; forget a child that is done."""
+    ready = wait(list(open_), timeout=None if block else 0)
+    for receiver in ready:
+        assert isinstance(receiver, Connection)
+        results = _receive(receiver)
+        if results is None:
+            open_.discard(receiver)
+            continue
+        for result in cast(list[R], results):
+            consume(result)
+
+
+def _stream_child(produce: Callable[[T], R], share: list[T], sender: Connection, parent: int,
+                  size: Callable[[R], int], batch: int) -> None:
+    _end_with(parent)
+    try:
+        pending: list[R] = []
+        held = 0
+        for item in share:
+            result = produce(item)
+            pending.append(result)
+            held += size(result)
+            if held >= batch:
+                sender.send_bytes(pickle.dumps(("ok", pending), protocol=pickle.HIGHEST_PROTOCOL))
+                pending, held = [], 0
+        message: tuple[str, object] = ("ok", pending)
+        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        message = ("ok", None)
+    except ContentError as error:
+        message = ("problems", error.problems)
+    except BaseException:  # reported to the parent, which fails the build
+        message = ("crash", traceback.format_exc())
+    try:
+        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        sender.close()
 
 
 def _child(work: Callable[[list[T]], R], share: list[T], sender: Connection, parent: int) -> None:

@@ -28,13 +28,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
 
 from .problems import ContentError, Problem
 from .slugs import RESERVED_NAMES
-from .workers import share_out
+from .workers import stream_out
 
 STAGING, RETIRED, DISCARDED = "new", "old", "del"
 """Kinds of folder a build keeps beside the output (see the module's docstring)."""
@@ -191,41 +191,73 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
 def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], bytes],
                 key: Callable[[str], bytes], previous: Mapping[str, Written],
                 jobs: int) -> dict[str, Written]:
-    """Write `make(path)` for every path, sharing the paths between `jobs` processes.
+    """Write `make(path)` for every path; `jobs` processes make the files, this one writes them.
 
     A file the previous build wrote is linked from the live site instead (hard links: no bytes
     copied), when its key is the one recorded, without calling `make`, or else when its bytes
     are; and only while the live file is the one recorded (same inode, size and time).
     """
-    def write_share(share: list[str]) -> dict[str, Written]:
-        writer = _Writer(staged, previous)
-        return {path: writer.write(path, make, key) for path in share}
+    writer = _Writer(staged, previous, make)
+    stream_out(paths, partial(_decide, staged, previous, make, key), writer.act, jobs, size=_size)
+    return writer.written
 
-    written: dict[str, Written] = {}
-    for share in share_out(paths, write_share, jobs):
-        written.update(share)
-    return written
+
+Decision = tuple[str, bytes, bytes, bytes | None, Written | None]
+"""(path, key, digest, bytes to write or None, the previous file to link when there are none)."""
+
+
+def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], bytes],
+            key: Callable[[str], bytes], path: str) -> Decision:
+    """What to do about one file: link the previous one, or write these bytes."""
+    old = previous.get(path)
+    file_key = key(path)
+    if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
+        return (path, file_key, old.digest, None, old)
+    data = make(path)
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    if old is not None and old.digest == digest and _unchanged(staged, path, old):
+        return (path, file_key, digest, None, old)
+    return (path, file_key, digest, data, None)
+
+
+def _size(decision: Decision) -> int:
+    return len(decision[3] or b"") + 100
+
+
+def _unchanged(staged: Staged, path: str, old: Written) -> bool:
+    """Whether the live site's file is still the one the manifest records."""
+    try:
+        info = os.lstat(os.path.join(staged.live, path))
+    except OSError:
+        return False
+    return (info.st_ino, info.st_size, info.st_mtime_ns) == (old.inode, old.size, old.mtime_ns)
 
 
 class _Writer:
-    """Writes one process's share of the files."""
+    """Carries out the decisions, in one process."""
 
-    def __init__(self, staged: Staged, previous: Mapping[str, Written]) -> None:
+    def __init__(self, staged: Staged, previous: Mapping[str, Written], make: Callable[[str], bytes]) -> None:
         self.folder, self.live = str(staged.folder), str(staged.live)
         self.previous = previous
+        self.make = make
         self.made: set[str] = set()
+        self.written: dict[str, Written] = {}
 
-    def write(self, path: str, make: Callable[[str], bytes], key: Callable[[str], bytes]) -> Written:
-        old = self.previous.get(path)
+    def act(self, decision: Decision) -> None:
+        path, file_key, digest, data, old = decision
         target = os.path.join(self.folder, path)
-        self._parent(target)
-        file_key = key(path)
-        if old is not None and file_key and old.key == file_key and self._link(path, target, old):
-            return old
-        data = make(path)
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        if old is not None and old.digest == digest and self._link(path, target, old):
-            return Written(file_key, digest, old.size, old.mtime_ns, old.inode)
+        parent = os.path.dirname(target)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+        if old is not None:
+            try:
+                os.link(os.path.join(self.live, path), target)
+                self.written[path] = Written(file_key, digest, old.size, old.mtime_ns, old.inode)
+                return
+            except OSError:  # gone since, or a file system without hard links: write it
+                data = self.make(path)
+        assert data is not None
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
         try:
             view = memoryview(data)
@@ -234,24 +266,7 @@ class _Writer:
             info = os.fstat(fd)
         finally:
             os.close(fd)
-        return Written(file_key, digest, info.st_size, info.st_mtime_ns, info.st_ino)
-
-    def _parent(self, target: str) -> None:
-        parent = os.path.dirname(target)
-        if parent not in self.made:
-            os.makedirs(parent, exist_ok=True)
-            self.made.add(parent)
-
-    def _link(self, path: str, target: str, old: Written) -> bool:
-        live = os.path.join(self.live, path)
-        try:
-            info = os.lstat(live)
-            if (info.st_ino, info.st_size, info.st_mtime_ns) != (old.inode, old.size, old.mtime_ns):
-                return False
-            os.link(live, target)
-        except OSError:  # gone, or a file system without hard links: write it instead
-            return False
-        return True
+        self.written[path] = Written(file_key, digest, info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def _describe(error: OSError, staging: Path) -> str:
