@@ -144,6 +144,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="profile one cold build at the largest size and print where time goes")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the synthetic corpus")
+    parser.add_argument("--cases", default="",
+                        help="only the cases whose label contains one of these comma-separated words")
     args = parser.parse_args(argv)
     args.sizes = [int(size) for size in args.sizes.split(",")]
     if args.runs < 1:
@@ -164,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(profile_cold_build(tools, workspace))
         return 0
     cases = cold_cases(tools)[:1] if args.scaling else all_cases(tools)
+    wanted = [word for word in args.cases.split(",") if word]
+    if wanted:
+        cases = [case for case in cases if any(word in case.label for word in wanted)]
     rows = benchmark(args.sizes, cases, args.runs, args.seed)
     print(f"{args.runs} timed runs per case after a warm-up; wall seconds as median (min–max); "
           f"ratio = communique median / Hugo median")

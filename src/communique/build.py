@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -27,7 +28,7 @@ from .output import File, Output, statement_url
 from .problems import ContentError, Problem, UsageError
 from .progress import Progress, count
 from .render import render_site
-from .search import build_search_index, search_cache_dir, statement_pages_by_year
+from .search import build_search_index, find_pagefind, search_cache_dir, statement_pages_by_year
 from .stamp import (
     Freshness,
     Outcome,
@@ -42,7 +43,7 @@ from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
 from .workers import share_out
-from .write import check_output_paths, output_lock, staged_site, unsafe_output, write_files
+from .write import Staged, Written, check_output_paths, output_lock, staged_site, unsafe_output, write_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,39 +193,69 @@ def build_site(options: Options, project: Path | None = None, progress: Progress
     progress.stage("laying out the site")
     output, copies = render_checked(checked, options.content, shown=options.content_shown)
     check_output_paths([*output.thunks, *(name for name, _ in copies)], options.output)
-    keys = KeyDigests(global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts))
+    keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
+    if options.search:
+        find_pagefind()  # before any thread: a missing Pagefind fails the build now
     with output_lock(options.output):
         previous = Manifest.load(options.output)
-        reuse = {} if options.clean else previous.files
         with staged_site(options.output, len(previous.files)) as staged:
-            progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-            written = write_files(staged, sorted(output.thunks), rendering(output),
-                                  file_keys(output, keys), reuse, options.jobs)
-            if options.search:
-                pages = statement_pages_by_year(checked.index.statements, staged.read)
-                progress.stage(f"indexing {count(len(pages), 'year')} of statements for search")
-                index = build_search_index(pages, search_cache_dir(options.output), checked.site.language,
-                                           jobs=options.jobs, refresh=options.clean)
-                written.update(write_files(staged, sorted(index), index.__getitem__, no_key, reuse, 1))
-            progress.stage(f"copying {count(len(copies), 'file')}")
-            sources = dict(copies)
-            written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),
-                                       lambda name: file_stamp(sources[name]), reuse, 1))
+            written = fill(staged, checked, output, copies, KeyDigests(keys), options,
+                           {} if options.clean else previous.files, progress)
             progress.stage("replacing the site")
         Manifest(written).save(options.output)
         outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
                           tuple(withheld_summary(checked.assembly.withheld)))
-        extra_dirs = tuple(str(d.absolute()) for d in theme_dirs(checked.site, options.content)
-                           if not d.absolute().is_relative_to(options.content.absolute())
-                           and d != default_theme_dir())
-        inputs = (fresh.inputs if extra_dirs == fresh.extra_dirs
-                  else inputs_stamp(options, extra_dirs, fresh.racy_after))
-        save_stamp(options.output, Stamp(inputs, fresh.racy_after, extra_dirs,
-                                         valid_until(checked, options), outcome))
+        record_stamp(options, checked, fresh, outcome)
         progress.end_stage()
     unchanged = sum(1 for path, file in written.items()
                     if (old := previous.files.get(path)) is not None and old.inode == file.inode)
     return BuildResult(outcome, unchanged, len(previous.files.keys() - written.keys()))
+
+
+def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tuple[str, Path]],
+         keys: KeyDigests, options: Options, reuse: Mapping[str, Written],
+         progress: Progress) -> dict[str, Written]:
+    """Render and write every file into the new site, linking what did not change.
+
+    With search, the statement pages come first, and Pagefind indexes them (in processes of its
+    own) while the other pages are rendered: the two share the cores instead of taking turns.
+    """
+    render, key = rendering(output), file_keys(output, keys)
+    pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
+             else set())
+    progress.stage(f"rendering {count(len(output.thunks), 'file')}")
+    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        index = background.submit(search_index, staged, checked, options) if options.search else None
+        written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
+                                   options.jobs))
+        if index is not None:
+            progress.stage("indexing the statements for search")
+            files = index.result()
+            written.update(write_files(staged, sorted(files), files.__getitem__, no_key, reuse, 1))
+    progress.stage(f"copying {count(len(copies), 'file')}")
+    sources = dict(copies)
+    written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),
+                               lambda name: file_stamp(sources[name]), reuse, 1))
+    return written
+
+
+def search_index(staged: Staged, checked: CheckedSite, options: Options) -> dict[str, bytes]:
+    """The search index of the statement pages written so far (see `search`)."""
+    pages = statement_pages_by_year(checked.index.statements, staged.read)
+    return build_search_index(pages, search_cache_dir(options.output), checked.site.language,
+                              jobs=options.jobs, refresh=options.clean)
+
+
+def record_stamp(options: Options, checked: CheckedSite, fresh: Freshness, outcome: Outcome) -> None:
+    """Stamp the inputs of the build just done, for the next one to compare (see `stamp`)."""
+    extra_dirs = tuple(str(d.absolute()) for d in theme_dirs(checked.site, options.content)
+                       if not d.absolute().is_relative_to(options.content.absolute())
+                       and d != default_theme_dir())
+    inputs = (fresh.inputs if extra_dirs == fresh.extra_dirs
+              else inputs_stamp(options, extra_dirs, fresh.racy_after))
+    save_stamp(options.output, Stamp(inputs, fresh.racy_after, extra_dirs,
+                                     valid_until(checked, options), outcome))
 
 
 def valid_until(checked: CheckedSite, options: Options) -> float | None:

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
@@ -55,7 +55,7 @@ crowd the excerpts."""
 TIMEOUT_SECONDS = 3600
 """How long one year's indexing may take before the build gives up."""
 
-Pages = dict[str, bytes]
+Pages = Mapping[str, bytes]
 """Output path (`statements/<id>/index.html`) to the page's bytes."""
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,31 @@ def search_cache_dir(output: Path) -> Path:
 def statement_pages_by_year(statements: Iterable[Statement],
                             read: Callable[[str], bytes]) -> dict[int, Pages]:
     """The rendered page of every statement (`read(path)` gives its bytes), grouped by the year
-    of the statement's date."""
-    by_year: dict[int, Pages] = {}
+    of the statement's date. Pages are read when a year is indexed, so only the years being
+    indexed are in memory."""
+    by_year: dict[int, list[str]] = {}
     for statement in statements:
-        path = statement_url(statement.id) + "index.html"
-        by_year.setdefault(statement.date.year, {})[path] = read(path)
-    return by_year
+        by_year.setdefault(statement.date.year, []).append(statement_url(statement.id) + "index.html")
+    return {year: PageFiles(paths, read) for year, paths in by_year.items()}
+
+
+class PageFiles(Mapping[str, bytes]):
+    """Pages by output path, read each time one is asked for."""
+
+    def __init__(self, paths: list[str], read: Callable[[str], bytes]) -> None:
+        self._paths = dict.fromkeys(paths)
+        self._read = read
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._paths:
+            raise KeyError(path)
+        return self._read(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
