@@ -184,6 +184,8 @@ def test_an_embargo_that_lifts_is_published(write_site: Callable[..., Path], tmp
     assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--quiet",
                  "--no-search", "--now", "2026-06-01T00:00:01Z"]) == 0
     assert (tmp_path / "site/statements/one/index.html").is_file()
+    build(content, tmp_path / "site")  # --now back before the embargo: withheld again
+    assert not (tmp_path / "site/statements/one").exists()
 
 
 def test_a_damaged_cache_is_ignored(write_site: Callable[..., Path], tmp_path: Path) -> None:

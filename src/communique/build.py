@@ -255,19 +255,21 @@ def record_stamp(options: Options, checked: CheckedSite, fresh: Freshness, outco
     inputs = (fresh.inputs if extra_dirs == fresh.extra_dirs
               else inputs_stamp(options, extra_dirs, fresh.racy_after))
     save_stamp(options.output, Stamp(inputs, fresh.racy_after, extra_dirs,
-                                     valid_until(checked, options), outcome))
+                                     *validity(checked, options), outcome))
 
 
-def valid_until(checked: CheckedSite, options: Options) -> float | None:
-    """When the same inputs stop giving the same site: the first embargo to lift (and, in a
-    preview, the next midnight, which dates drafts without a date)."""
+def validity(checked: CheckedSite, options: Options) -> tuple[float | None, float | None]:
+    """The instants between which the same inputs give the same site: the last embargo to have
+    lifted by `--now` and the first still to lift (in a preview, also the day's midnights, since
+    drafts without a date are dated today)."""
     instants = [w.until for w in checked.assembly.withheld if w.until is not None]
     instants += [s.embargo for s in checked.assembly.published if s.embargo is not None]
     if options.drafts:
-        instants.append(dt.datetime.combine(options.now.date() + dt.timedelta(days=1), dt.time(),
-                                            dt.UTC))
-    later = [instant.timestamp() for instant in instants if instant > options.now]
-    return min(later, default=None)
+        midnight = dt.datetime.combine(options.now.date(), dt.time(), dt.UTC)
+        instants += [midnight, midnight + dt.timedelta(days=1)]
+    earlier = [i.timestamp() for i in instants if i <= options.now]
+    later = [i.timestamp() for i in instants if i > options.now]
+    return max(earlier, default=None), min(later, default=None)
 
 
 def rendering(output: Output) -> Callable[[str], bytes]:

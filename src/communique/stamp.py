@@ -76,8 +76,12 @@ class Stamp:
     `inputs_stamp`)."""
     extra_dirs: tuple[str, ...]
     """Folders outside the content folder that the build read (a theme elsewhere)."""
+    valid_from: float | None
+    """The same inputs gave this site from this instant (the last embargo that had lifted, a POSIX
+    time; None: since ever) …"""
     valid_until: float | None
-    """When the first embargo lifts (a POSIX time); None when none is waiting."""
+    """… until this one (the first embargo still to lift; None: for ever). `--now` outside the
+    range publishes another set of statements."""
     outcome: Outcome
     """What the build reported."""
 
@@ -102,6 +106,7 @@ def freshness(options: Options) -> Freshness:
     previous = None if options.clean else load_stamp(options.output)
     if previous is not None:
         holds = (previous.inputs == inputs_stamp(options, previous.extra_dirs, previous.racy_after)
+                 and (previous.valid_from is None or previous.valid_from <= options.now.timestamp())
                  and (previous.valid_until is None or options.now.timestamp() < previous.valid_until))
         if holds:
             return Freshness(previous.inputs, previous.racy_after, previous.extra_dirs, previous)
