@@ -151,8 +151,10 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
             packed.append(store.pack(shard, entries))
         return packed
 
-    for payload in chain.from_iterable(share_out(stale, parse, jobs, min_share=1, only_children=True)):
-        results.update((relative, (entry[1], entry[2])) for relative, entry in store.unpack(payload).items())
+    payloads = list(chain.from_iterable(share_out(stale, parse, jobs, min_share=1, only_children=True)))
+    while payloads:  # each freed once unpacked
+        entries = store.unpack(payloads.pop())
+        results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
     return [results[source.relative] for source in sources]
 
 
