@@ -34,6 +34,7 @@ from .stamp import (
     Outcome,
     Stamp,
     default_theme_dir,
+    file_digest,
     freshness,
     inputs_stamp,
     save_stamp,
@@ -130,7 +131,7 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     """Parse every statement file whose bytes changed since the last build (the others come
     from the `store`), sharing the work between `jobs` processes, shard by shard."""
     known = store.load()
-    digests = {s.relative: _file_digest(s.absolute) for s in sources}
+    digests = {s.relative: file_digest(s.absolute) for s in sources}
     by_shard: dict[int, list[SourceFile]] = {}
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
@@ -156,14 +157,6 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         entries = store.unpack(payloads.pop())
         results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
     return [results[source.relative] for source in sources]
-
-
-def _file_digest(path: str) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return hashlib.file_digest(file, "blake2b").digest()
-    except OSError:  # parsing reports it
-        return b""
 
 
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:

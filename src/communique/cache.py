@@ -26,7 +26,7 @@ from .frontmatter import Node
 from .incremental import Keyed
 from .models import Listing, Site
 from .problems import Problem
-from .stamp import PACKAGE, cache_root, read_checked, write_checked, write_pickled
+from .stamp import PACKAGE, cache_root, output_identity, read_checked, write_checked, write_pickled
 from .validate import ParsedFile
 from .write import Written
 
@@ -48,7 +48,7 @@ class Manifest:
 
     def save(self, output: Path) -> None:
         """Record the site just put in place at `output`."""
-        write_checked(manifest_path(output), FORMAT, (_output_identity(output), self.files))
+        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files))
 
     @classmethod
     def load(cls, output: Path) -> Manifest:
@@ -57,26 +57,29 @@ class Manifest:
         if not isinstance(found, tuple) or len(found) != 2:
             return cls()
         identity, files = found
-        if identity != _output_identity(output) or not isinstance(files, dict):
+        if identity != output_identity(output) or not isinstance(files, dict):
             return cls()
         return cls(files)
-
-
-def _output_identity(output: Path) -> tuple[int, int] | None:
-    try:
-        info = os.stat(output)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino)
 
 
 def global_key(site: Site, theme: Iterable[Path], drafts: bool) -> bytes:
     """What every file depends on besides its own key: communique itself (its version and
     the files of the package, so that an upgrade in place is noticed), the templates and
     catalogs, the site's settings and the build's flags."""
-    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=16)
+    digest = hashlib.blake2b(folders_digest((PACKAGE, *theme)), digest_size=16)
     digest.update(repr((site, drafts)).encode())
-    for folder in (PACKAGE, *theme):
+    return digest.digest()
+
+
+def code_digest() -> bytes:
+    """Stamp of communique's own files (a parser changed in place is a change)."""
+    return folders_digest((PACKAGE,))
+
+
+def folders_digest(folders: Iterable[Path]) -> bytes:
+    """communique's version and the path, size and time of every file below `folders`."""
+    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=16)
+    for folder in folders:
         for path in sorted(_files_below(folder)):
             info = os.stat(path)
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
@@ -196,11 +199,3 @@ class ParsedStore:
     def _path(self, shard: int) -> Path:
         return self.folder / f"{shard:02d}.pickle"
 
-
-def code_digest() -> bytes:
-    """Stamp of communique's own files (a parser changed in place is a change)."""
-    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=16)
-    for path in sorted(_files_below(PACKAGE)):
-        info = os.stat(path)
-        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-    return digest.digest()

@@ -159,10 +159,11 @@ def _stamp_tree(digest: hashlib.blake2b, folder: str, racy_after: int) -> None:
         if stat.S_ISDIR(info.st_mode):
             _stamp_tree(digest, entry.path, racy_after)
         elif info.st_mtime_ns >= racy_after:
-            digest.update(_file_digest(entry.path))
+            digest.update(file_digest(entry.path))
 
 
-def _file_digest(path: str) -> bytes:
+def file_digest(path: str) -> bytes:
+    """BLAKE2 digest of a file's bytes (of the error, when it cannot be read)."""
     try:
         with open(path, "rb") as file:
             return hashlib.file_digest(file, "blake2b").digest()

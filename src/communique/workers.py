@@ -16,7 +16,6 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
-from itertools import chain, zip_longest
 from multiprocessing.connection import Connection, wait
 from typing import TypeVar, cast
 
@@ -152,8 +151,7 @@ def _drain(open_: set[Connection], consume: Callable[[R], None], block: bool) ->
 
 def _stream_child(produce: Callable[[T], R], share: list[T], sender: Connection, parent: int,
                   size: Callable[[R], int], batch: int) -> None:
-    _end_with(parent)
-    try:
+    def stream() -> None:
         pending: list[R] = []
         held = 0
         for item in share:
@@ -161,33 +159,34 @@ def _stream_child(produce: Callable[[T], R], share: list[T], sender: Connection,
             pending.append(result)
             held += size(result)
             if held >= batch:
-                sender.send_bytes(pickle.dumps(("ok", pending), protocol=pickle.HIGHEST_PROTOCOL))
+                _send(sender, ("ok", pending))
                 pending, held = [], 0
-        message: tuple[str, object] = ("ok", pending)
-        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-        message = ("ok", None)
-    except ContentError as error:
-        message = ("problems", error.problems)
-    except BaseException:  # reported to the parent, which fails the build
-        message = ("crash", traceback.format_exc())
-    try:
-        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    finally:
-        sender.close()
+        _send(sender, ("ok", pending))
+
+    _run_child(stream, sender, parent)  # ends with ("ok", None): nothing more to come
 
 
 def _child(work: Callable[[list[T]], R], share: list[T], sender: Connection, parent: int) -> None:
+    _run_child(lambda: work(share), sender, parent)
+
+
+def _run_child(run: Callable[[], object], sender: Connection, parent: int) -> None:
+    """Run a child's work and send its result, its problems or its traceback as the last message."""
     _end_with(parent)
     try:
-        message: tuple[str, object] = ("ok", work(share))
+        message: tuple[str, object] = ("ok", run())
     except ContentError as error:
         message = ("problems", error.problems)
     except BaseException:  # reported to the parent, which fails the build
         message = ("crash", traceback.format_exc())
     try:
-        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        _send(sender, message)
     finally:
         sender.close()
+
+
+def _send(sender: Connection, message: tuple[str, object]) -> None:
+    sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _end_with(parent: int) -> None:
@@ -200,13 +199,6 @@ def _end_with(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
-
-
-def in_order(results: list[list[T]]) -> list[T]:
-    """The items of shares dealt by `shares`, back in their original order."""
-    gap = object()
-    return [cast(T, item) for item in chain.from_iterable(zip_longest(*results, fillvalue=gap))
-            if item is not gap]
 
 
 def _receive(receiver: Connection) -> object:
