@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from communique import workers
+from communique import workers, write
 from communique.cli import main
 from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
@@ -115,8 +115,10 @@ EDITS = st.one_of(
 
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Share even a small site between two processes, as a large one is."""
+    """Share even a small site between two processes, as a large one is, and have the larger
+    pages written by the process that renders them, as a large site's open data is."""
     monkeypatch.setattr(workers, "MIN_SHARE", 1)
+    monkeypatch.setattr(write, "PLACE_AT", 4096)
 
 
 def build(content: Path, output: Path, *extra: str) -> None:
@@ -254,3 +256,18 @@ def test_a_failure_in_a_child_process_reaches_the_build(failure: Exception, word
         with pytest.raises(ContentError) as raised:
             run()
         assert words in str(raised.value.problems[0])
+
+
+@pytest.mark.usefixtures("forking")
+def test_large_files_are_written_where_they_are_made(tmp_path: Path) -> None:
+    files = {f"f{n}.txt": bytes([65 + n]) * (10_000 if n % 2 else 10) for n in range(8)}
+    live = tmp_path / "site"
+    with write.staged_site(live) as staged:
+        first = write.write_files(staged, sorted(files), files.__getitem__, lambda p: p.encode(), {}, 2)
+    assert {p.name: p.read_bytes() for p in live.iterdir()} == files
+    for path, record in first.items():
+        info = (live / path).stat()
+        assert (record.inode, record.size, record.mtime_ns) == (info.st_ino, info.st_size, info.st_mtime_ns)
+    with write.staged_site(live) as staged:
+        again = write.write_files(staged, sorted(files), files.__getitem__, lambda p: p.encode(), first, 2)
+    assert again == first  # every file linked from the previous site, large ones too

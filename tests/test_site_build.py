@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from communique.build import check_site, render_all, render_checked
+from communique.options import Options
 from tests.conftest import FULL_SITE, NOW, VALID_FRONT, Result, statement
 from tests.htmltools import parse_page, resolve_internal
 
@@ -288,3 +291,15 @@ def test_theme_overrides_by_name(cli: Callable[..., Result], tmp_path: Path) -> 
     assert (tmp_path / "_site/static/style.css").read_text() == "body { color: black; }\n"
     assert "Gone" in (tmp_path / "_site/404.html").read_text()
     assert "Fixture Statements" in (tmp_path / "_site/index.html").read_text()
+
+
+def test_the_site_made_in_memory_equals_the_site_written(full_site: Path) -> None:
+    """What the dev server serves (each file made whole) is what a build writes (the open data
+    made in pieces, large files written by the process that makes them)."""
+    options = Options(content=full_site.parent / "content", output=full_site,
+                      now=dt.datetime.fromisoformat(NOW.replace("Z", "+00:00")))
+    output, copies = render_checked(check_site(options), options.content)
+    made = {**render_all(output), **{name: source.read_bytes() for name, source in copies}}
+    written = tree(full_site)
+    assert "statements.jsonl" in made
+    assert made == {path: data for path, data in written.items() if not path.startswith("pagefind/")}

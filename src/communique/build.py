@@ -44,7 +44,16 @@ from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
 from .workers import share_out
-from .write import Staged, Written, check_output_paths, output_lock, staged_site, unsafe_output, write_files
+from .write import (
+    Made,
+    Staged,
+    Written,
+    check_output_paths,
+    output_lock,
+    staged_site,
+    unsafe_output,
+    write_files,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,11 +276,13 @@ def validity(checked: CheckedSite, options: Options) -> tuple[float | None, floa
     return max(earlier, default=None), min(later, default=None)
 
 
-def rendering(output: Output) -> Callable[[str], bytes]:
-    """Render the file at a path; a template error becomes a `Problem`."""
-    def render(path: str) -> bytes:
+def rendering(output: Output) -> Callable[[str], Made]:
+    """Render the file at a path (in pieces if it is made so); a template error becomes a
+    `Problem`."""
+    def render(path: str) -> Made:
+        thunk = output.thunks[path]
         try:
-            return output.thunks[path]()
+            return thunk.pieces() if isinstance(thunk, File) else thunk()
         except TemplateError as error:
             raise ContentError([template_problem(error)]) from error
     return render

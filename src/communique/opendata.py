@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -113,27 +113,32 @@ def _csv_line(row: list[str]) -> bytes:
 def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> None:
     """`statements.json`, `statements.jsonl`, `statements.csv` and the `/data/` page."""
 
-    def records(kind: str, make: Callable[[Statement], bytes], separator: bytes) -> bytes:
-        return separator.join(r.part((kind, s.fingerprint), partial(make, s)) for s in index.statements)
+    def records(kind: str, make: Callable[[Statement], bytes], head: bytes, separator: bytes,
+                tail: bytes) -> Iterator[bytes]:
+        # In pieces, written as they come: `statements.jsonl` alone is about 7 KB per statement.
+        yield head
+        for n, statement in enumerate(index.statements):
+            if n:
+                yield separator
+            yield r.part((kind, statement.fingerprint), partial(make, statement))
+        yield tail
 
-    def json_file() -> bytes:
-        body = records("json", lambda s: json.dumps(statement_record(s, site), ensure_ascii=False).encode(),
-                       b",\n")
-        return b'{"version": 1, "statements": [\n' + body + b"\n]}\n"
+    def json_file() -> Iterator[bytes]:
+        return records("json", lambda s: json.dumps(statement_record(s, site), ensure_ascii=False).encode(),
+                       b'{"version": 1, "statements": [\n', b",\n", b"\n]}\n")
 
-    def jsonl_file() -> bytes:
-        body = records("jsonl", lambda s: json.dumps(full_text_record(s, site), ensure_ascii=False).encode(),
-                       b"\n")
-        return body + b"\n" if body else b""
+    def jsonl_file() -> Iterator[bytes]:
+        return records("jsonl", lambda s: json.dumps(full_text_record(s, site), ensure_ascii=False).encode(),
+                       b"", b"\n", b"\n" if index.statements else b"")
 
-    def csv_file() -> bytes:
-        return _csv_line(list(CSV_COLUMNS)) + records("csv", lambda s: _csv_line(csv_row(s, site)), b"")
+    def csv_file() -> Iterator[bytes]:
+        return records("csv", lambda s: _csv_line(csv_row(s, site)), _csv_line(list(CSV_COLUMNS)), b"", b"")
 
     def key(kind: str) -> Callable[[], Hashable]:
         return lambda: (kind, tuple(s.fingerprint for s in index.statements))
 
-    out.add_file("statements.json", File(json_file, key("json")))
-    out.add_file("statements.jsonl", File(jsonl_file, key("jsonl")))
-    out.add_file("statements.csv", File(csv_file, key("csv")))
+    out.add_file("statements.json", File.in_pieces(json_file, key("json")))
+    out.add_file("statements.jsonl", File.in_pieces(jsonl_file, key("jsonl")))
+    out.add_file("statements.csv", File.in_pieces(csv_file, key("csv")))
     out.add_page("data/", r.page("data.html", csv_columns=CSV_COLUMNS, count=len(index.statements),
                                  breadcrumbs=()))

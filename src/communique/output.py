@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,14 +18,17 @@ class File:
     """A file of the output: its bytes when called, and a key that determines them.
 
     Two files with equal keys (under the same templates, site settings and communique) have the
-    same bytes, so a build can reuse the previous build's file without rendering it.
+    same bytes, so a build can reuse the previous build's file without rendering it. A large file
+    can also be made in `pieces`, which a build writes as they come instead of holding the whole.
     """
 
-    __slots__ = ("_key", "_make")
+    __slots__ = ("_key", "_make", "_pieces")
 
-    def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable]) -> None:
+    def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable],
+                 pieces: Callable[[], Iterator[bytes]] | None = None) -> None:
         self._make = make
         self._key = key
+        self._pieces = pieces
 
     def __call__(self) -> bytes:
         return self._make()
@@ -33,6 +36,15 @@ class File:
     def key(self) -> Hashable:
         """What the bytes follow from (computed without rendering)."""
         return self._key()
+
+    def pieces(self) -> bytes | Iterator[bytes]:
+        """The bytes, in pieces if the file can be made that way."""
+        return self._pieces() if self._pieces is not None else self._make()
+
+    @classmethod
+    def in_pieces(cls, pieces: Callable[[], Iterator[bytes]], key: Callable[[], Hashable]) -> File:
+        """A file made in pieces (the whole joined when called)."""
+        return cls(lambda: b"".join(pieces()), key, pieces)
 
 
 @dataclass(slots=True)

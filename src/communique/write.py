@@ -188,10 +188,15 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
         write_files(staged, sorted(files), files.__getitem__, lambda path: b"", {}, 1)
 
 
-def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], bytes],
+Made = bytes | Iterator[bytes]
+"""A file's bytes, whole or in pieces (a large file is made piece by piece, written as it comes)."""
+
+
+def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made],
                 key: Callable[[str], bytes], previous: Mapping[str, Written],
                 jobs: int) -> dict[str, Written]:
-    """Write `make(path)` for every path; `jobs` processes make the files, this one writes them.
+    """Write `make(path)` for every path; `jobs` processes make the files, this one writes them
+    (but a large one, see `PLACE_AT`).
 
     A file the previous build wrote is linked from the live site instead (hard links: no bytes
     copied), when its key is the one recorded, without calling `make`, or else when its bytes
@@ -202,22 +207,36 @@ def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], byte
     return writer.written
 
 
-Decision = tuple[str, bytes, bytes, bytes | None, Written | None]
-"""(path, key, digest, bytes to write or None, the previous file to link when there are none)."""
+Decision = tuple[str, bytes, bytes, bytes | None, Written | None, bool]
+"""(path, key, digest, bytes to write or None, the previous file to link when there are none,
+whether the file is already written into the new site)."""
+PLACE_AT = 4 << 20
+"""A file this large, or made in pieces, is written by the process that made it, not sent to
+the writer: a pickled copy through a pipe would double its weight in memory on both sides."""
 
 
-def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], bytes],
+def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made],
             key: Callable[[str], bytes], path: str) -> Decision:
-    """What to do about one file: link the previous one, or write these bytes."""
+    """What to do about one file: link the previous one, or write these bytes (a large file
+    is written here and now, see `PLACE_AT`)."""
     old = previous.get(path)
     file_key = key(path)
     if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
-        return (path, file_key, old.digest, None, old)
+        return (path, file_key, old.digest, None, old, False)
     data = make(path)
-    digest = hashlib.blake2b(data, digest_size=16).digest()
-    if old is not None and old.digest == digest and _unchanged(staged, path, old):
-        return (path, file_key, digest, None, old)
-    return (path, file_key, digest, data, None)
+    if isinstance(data, bytes):
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if old is not None and old.digest == digest and _unchanged(staged, path, old):
+            return (path, file_key, digest, None, old, False)
+        if len(data) < PLACE_AT:
+            return (path, file_key, digest, data, None, False)
+    target = os.path.join(staged.folder, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    placed = _write(target, data, file_key)
+    if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
+        os.unlink(target)  # the same bytes as the live file: link that one instead
+        return (path, file_key, placed.digest, None, old, False)
+    return (path, file_key, placed.digest, None, placed, True)
 
 
 def _size(decision: Decision) -> int:
@@ -236,7 +255,7 @@ def _unchanged(staged: Staged, path: str, old: Written) -> bool:
 class _Writer:
     """Carries out the decisions, in one process."""
 
-    def __init__(self, staged: Staged, previous: Mapping[str, Written], make: Callable[[str], bytes]) -> None:
+    def __init__(self, staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made]) -> None:
         self.folder, self.live = str(staged.folder), str(staged.live)
         self.previous = previous
         self.make = make
@@ -244,29 +263,46 @@ class _Writer:
         self.written: dict[str, Written] = {}
 
     def act(self, decision: Decision) -> None:
-        path, file_key, digest, data, old = decision
+        path, file_key, digest, data, old, placed = decision
+        if placed:
+            assert old is not None
+            self.written[path] = old
+            return
         target = os.path.join(self.folder, path)
         parent = os.path.dirname(target)
         if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
+        made: Made | None = data
         if old is not None:
             try:
                 os.link(os.path.join(self.live, path), target)
                 self.written[path] = Written(file_key, digest, old.size, old.mtime_ns, old.inode)
                 return
             except OSError:  # gone since, or a file system without hard links: write it
-                data = self.make(path)
-        assert data is not None
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-        try:
-            view = memoryview(data)
+                made = self.make(path)
+        assert made is not None
+        self.written[path] = _write(target, made, file_key, digest)
+
+
+def _write(target: str, data: Made, key: bytes, digest: bytes | None = None) -> Written:
+    """Create `target` holding `data`, and record it (its digest worked out on the way if not
+    given)."""
+    hashing = hashlib.blake2b(digest_size=16) if digest is None else None
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        for piece in (data,) if isinstance(data, bytes) else data:
+            if hashing is not None:
+                hashing.update(piece)
+            view = memoryview(piece)
             while view:
                 view = view[os.write(fd, view):]
-            info = os.fstat(fd)
-        finally:
-            os.close(fd)
-        self.written[path] = Written(file_key, digest, info.st_size, info.st_mtime_ns, info.st_ino)
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    found = hashing.digest() if hashing is not None else digest
+    assert found is not None
+    return Written(key, found, info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def _describe(error: OSError, staging: Path) -> str:
