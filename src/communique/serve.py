@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateError
 
-from .build import check_site, render_checked
+from .build import COLLECTOR_THRESHOLDS, check_site, render_checked
 from .devserver import DevServer, LazySite, SiteState
 from .discover import STATEMENTS_DIR
 from .incremental import ParseCache, RenderCache
@@ -224,7 +224,7 @@ def livereload_script() -> bytes:
 
 def serve(options: Options, port: int) -> int:
     """Serve until interrupted."""
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     state = SiteState()
     server = DevServer(("127.0.0.1", port), state, livereload_script())
     actual_port = server.server_address[1]
