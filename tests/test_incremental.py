@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from communique import workers, write
+from communique import opendata, workers, write
 from communique.cli import main
 from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
@@ -271,3 +271,21 @@ def test_large_files_are_written_where_they_are_made(tmp_path: Path) -> None:
     with write.staged_site(live) as staged:
         again = write.write_files(staged, sorted(files), files.__getitem__, lambda p: p.encode(), first, 2)
     assert again == first  # every file linked from the previous site, large ones too
+
+
+def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[..., Path], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site({f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(5)})
+    build(content, tmp_path / "site", "--jobs", "1")
+    encoded: list[str] = []
+    original = opendata.full_text_record
+    monkeypatch.setattr(opendata, "full_text_record",
+                        lambda statement, site: encoded.append(statement.id) or original(statement, site))
+    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert encoded == ["s-3"]
+    lines = (tmp_path / "site/statements.jsonl").read_text().splitlines()
+    assert len(lines) == 5 and sum("Edited." in line for line in lines) == 1
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
+    assert tree(tmp_path / "site") == tree(tmp_path / "clean")

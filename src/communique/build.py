@@ -243,7 +243,7 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
     own) while the other pages are rendered: the two share the cores instead of taking turns.
     """
-    render, key = rendering(output), file_keys(output, keys)
+    render, key = rendering(output, keys), file_keys(output, keys)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
@@ -295,15 +295,18 @@ def validity(checked: CheckedSite, options: Options) -> tuple[float | None, floa
     return max(earlier, default=None), min(later, default=None)
 
 
-def rendering(output: Output) -> Callable[[str], Made]:
-    """Render the file at a path (in pieces if it is made so); a template error becomes a
-    `Problem`."""
+def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
+    """Render the file at a path (in pieces if it is made so, each keyed piece known by the digest
+    of its key); a template error becomes a `Problem`."""
     def render(path: str) -> Made:
         thunk = output.thunks[path]
         try:
-            return thunk.pieces() if isinstance(thunk, File) else thunk()
+            made = thunk.pieces() if isinstance(thunk, File) else thunk()
         except TemplateError as error:
             raise ContentError([template_problem(error)]) from error
+        if isinstance(made, bytes):
+            return made
+        return (piece if isinstance(piece, bytes) else (keys.of(piece[0]), piece[1]) for piece in made)
     return render
 
 

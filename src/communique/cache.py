@@ -30,7 +30,7 @@ from .stamp import PACKAGE, cache_root, output_identity, read_checked, write_che
 from .validate import ParsedFile
 from .write import Written
 
-FORMAT = b"communique-build-1"
+FORMAT = b"communique-build-2"
 """Change when the manifest's layout or the meaning of its keys changes."""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .indexes import SiteIndex
 from .models import Entity, Site, Statement
-from .output import File, Output, Renderer, statement_url
+from .output import File, Output, Piece, Renderer, statement_url
 
 CSV_COLUMNS = ("id", "url", "title", "date", "date_precision", "type", "lang", "translation_of",
                "issuers", "issuer_names", "meeting", "location", "hosts", "host_names", "participants",
@@ -114,24 +114,26 @@ def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> Non
     """`statements.json`, `statements.jsonl`, `statements.csv` and the `/data/` page."""
 
     def records(kind: str, make: Callable[[Statement], bytes], head: bytes, separator: bytes,
-                tail: bytes) -> Iterator[bytes]:
-        # In pieces, written as they come: `statements.jsonl` alone is about 7 KB per statement.
+                tail: bytes) -> Iterator[Piece]:
+        # In pieces, written as they come (`statements.jsonl` alone is about 7 KB per statement),
+        # each record keyed by its statement, so that a build encodes only the records that changed.
         yield head
         for n, statement in enumerate(index.statements):
             if n:
                 yield separator
-            yield r.part((kind, statement.fingerprint), partial(make, statement))
+            key = (kind, statement.fingerprint)
+            yield key, partial(r.part, key, partial(make, statement))
         yield tail
 
-    def json_file() -> Iterator[bytes]:
+    def json_file() -> Iterator[Piece]:
         return records("json", lambda s: json.dumps(statement_record(s, site), ensure_ascii=False).encode(),
                        b'{"version": 1, "statements": [\n', b",\n", b"\n]}\n")
 
-    def jsonl_file() -> Iterator[bytes]:
+    def jsonl_file() -> Iterator[Piece]:
         return records("jsonl", lambda s: json.dumps(full_text_record(s, site), ensure_ascii=False).encode(),
                        b"", b"\n", b"\n" if index.statements else b"")
 
-    def csv_file() -> Iterator[bytes]:
+    def csv_file() -> Iterator[Piece]:
         return records("csv", lambda s: _csv_line(csv_row(s, site)), _csv_line(list(CSV_COLUMNS)), b"", b"")
 
     def key(kind: str) -> Callable[[], Hashable]:

@@ -14,18 +14,23 @@ Thunk = Callable[[], bytes]
 """A file of the output, rendered when called."""
 
 
+Piece = bytes | tuple[Hashable, Callable[[], bytes]]
+"""Part of a file made in pieces: its bytes, or a key that determines them and how to make them."""
+
+
 class File:
     """A file of the output: its bytes when called, and a key that determines them.
 
     Two files with equal keys (under the same templates, site settings and communique) have the
     same bytes, so a build can reuse the previous build's file without rendering it. A large file
-    can also be made in `pieces`, which a build writes as they come instead of holding the whole.
+    can also be made in `pieces`, which a build writes as they come instead of holding the whole,
+    taking a keyed piece from the previous build's file when its key is unchanged.
     """
 
     __slots__ = ("_key", "_make", "_pieces")
 
     def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable],
-                 pieces: Callable[[], Iterator[bytes]] | None = None) -> None:
+                 pieces: Callable[[], Iterator[Piece]] | None = None) -> None:
         self._make = make
         self._key = key
         self._pieces = pieces
@@ -37,14 +42,16 @@ class File:
         """What the bytes follow from (computed without rendering)."""
         return self._key()
 
-    def pieces(self) -> bytes | Iterator[bytes]:
+    def pieces(self) -> bytes | Iterator[Piece]:
         """The bytes, in pieces if the file can be made that way."""
         return self._pieces() if self._pieces is not None else self._make()
 
     @classmethod
-    def in_pieces(cls, pieces: Callable[[], Iterator[bytes]], key: Callable[[], Hashable]) -> File:
+    def in_pieces(cls, pieces: Callable[[], Iterator[Piece]], key: Callable[[], Hashable]) -> File:
         """A file made in pieces (the whole joined when called)."""
-        return cls(lambda: b"".join(pieces()), key, pieces)
+        def whole() -> bytes:
+            return b"".join(piece if isinstance(piece, bytes) else piece[1]() for piece in pieces())
+        return cls(whole, key, pieces)
 
 
 @dataclass(slots=True)

@@ -20,8 +20,10 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import mmap
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -133,6 +135,8 @@ class Written(NamedTuple):
     """Its modification time: with the inode and size, tells that nobody changed it since."""
     inode: int
     """Its inode number."""
+    pieces: bytes = b""
+    """For a file made of keyed pieces, where each lies in it (see `PieceTable`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +192,28 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
         write_files(staged, sorted(files), files.__getitem__, lambda path: b"", {}, 1)
 
 
-Made = bytes | Iterator[bytes]
+Piece = bytes | tuple[bytes, Callable[[], bytes]]
+"""Part of a file: its bytes, or the digest of its key and how to make them. A file made of keyed
+pieces takes from the live file every piece whose key is unchanged (an edit to one statement
+re-encodes one record of `statements.jsonl`, not ten thousand)."""
+Made = bytes | Iterator[Piece]
 """A file's bytes, whole or in pieces (a large file is made piece by piece, written as it comes)."""
+
+
+class PieceTable:
+    """Where the keyed pieces of a file lie in it: 28 bytes each (key digest, offset, length)."""
+
+    ENTRY = struct.Struct("<16sQI")
+
+    @classmethod
+    def pack(cls, rows: Iterable[tuple[bytes, int, int]]) -> bytes:
+        return b"".join(cls.ENTRY.pack(*row) for row in rows)
+
+    @classmethod
+    def unpack(cls, table: bytes, size: int) -> dict[bytes, tuple[int, int]]:
+        """Key digest to (offset, length), for the pieces that lie inside a file of `size` bytes."""
+        return {key: (offset, length) for key, offset, length in cls.ENTRY.iter_unpack(table)
+                if offset + length <= size}
 
 
 def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made],
@@ -224,6 +248,7 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
     if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
         return (path, file_key, old.digest, None, old, False)
     data = make(path)
+    digest = None
     if isinstance(data, bytes):
         digest = hashlib.blake2b(data, digest_size=16).digest()
         if old is not None and old.digest == digest and _unchanged(staged, path, old):
@@ -232,7 +257,9 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
             return (path, file_key, digest, data, None, False)
     target = os.path.join(staged.folder, path)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    placed = _write(target, data, file_key)
+    live = (os.path.join(staged.live, path)
+            if old is not None and old.pieces and _unchanged(staged, path, old) else None)
+    placed = _write(target, data, file_key, digest, previous=(live, old))
     if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
         os.unlink(target)  # the same bytes as the live file: link that one instead
         return (path, file_key, placed.digest, None, old, False)
@@ -277,7 +304,7 @@ class _Writer:
         if old is not None:
             try:
                 os.link(os.path.join(self.live, path), target)
-                self.written[path] = Written(file_key, digest, old.size, old.mtime_ns, old.inode)
+                self.written[path] = old._replace(key=file_key, digest=digest)
                 return
             except OSError:  # gone since, or a file system without hard links: write it
                 made = self.make(path)
@@ -285,24 +312,65 @@ class _Writer:
         self.written[path] = _write(target, made, file_key, digest)
 
 
-def _write(target: str, data: Made, key: bytes, digest: bytes | None = None) -> Written:
-    """Create `target` holding `data`, and record it (its digest worked out on the way if not
-    given)."""
-    hashing = hashlib.blake2b(digest_size=16) if digest is None else None
+def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
+           previous: tuple[str | None, Written | None] = (None, None)) -> Written:
+    """Create `target` holding `data`, and record it (with the digest of its bytes, worked out
+    on the way when not given). A keyed piece is copied from the `previous` file (a live file of
+    the site, checked unchanged, and its record) when that holds a piece of the same key."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        for piece in (data,) if isinstance(data, bytes) else data:
-            if hashing is not None:
-                hashing.update(piece)
-            view = memoryview(piece)
-            while view:
-                view = view[os.write(fd, view):]
+        if isinstance(data, bytes):
+            _write_all(fd, data)
+            digest, table = digest or hashlib.blake2b(data, digest_size=16).digest(), b""
+        else:
+            digest, table = _write_pieces(fd, data, previous)
         info = os.fstat(fd)
     finally:
         os.close(fd)
-    found = hashing.digest() if hashing is not None else digest
-    assert found is not None
-    return Written(key, found, info.st_size, info.st_mtime_ns, info.st_ino)
+    return Written(key, digest, info.st_size, info.st_mtime_ns, info.st_ino, table)
+
+
+def _write_pieces(fd: int, pieces: Iterator[Piece],
+                  previous: tuple[str | None, Written | None]) -> tuple[bytes, bytes]:
+    """Write `pieces` to `fd`: the digest of the bytes written, and the table of keyed pieces."""
+    hashing = hashlib.blake2b(digest_size=16)
+    rows: list[tuple[bytes, int, int]] = []
+    offset = 0
+    with contextlib.ExitStack() as stack:
+        old = _old_pieces(stack, *previous)
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                piece_key, make = piece
+                place = old[1].get(piece_key) if old is not None else None
+                chunk = old[0][place[0]:place[0] + place[1]] if old is not None and place else make()
+                rows.append((piece_key, offset, len(chunk)))
+            else:
+                chunk = piece
+            hashing.update(chunk)
+            offset += len(chunk)
+            _write_all(fd, chunk)
+    return hashing.digest(), PieceTable.pack(rows)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _old_pieces(stack: contextlib.ExitStack, live: str | None,
+                old: Written | None) -> tuple[mmap.mmap, dict[bytes, tuple[int, int]]] | None:
+    """The live file mapped into memory and where its pieces lie, when it has any to give."""
+    if live is None or old is None or not old.pieces or not old.size:
+        return None
+    try:
+        with open(live, "rb") as file:
+            mapped = stack.enter_context(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+    except OSError:
+        return None
+    if len(mapped) != old.size:
+        return None
+    return mapped, PieceTable.unpack(old.pieces, old.size)
 
 
 def _describe(error: OSError, staging: Path) -> str:
