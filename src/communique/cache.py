@@ -107,7 +107,9 @@ class KeyDigests:
 
     def of(self, key: Hashable) -> bytes:
         """The digest of `key`, under the build's global key."""
-        return hashlib.blake2b(self.prefix + self._digest(key), digest_size=16).digest()
+        digest = hashlib.blake2b(self.prefix, digest_size=16)
+        self._feed(digest, key)
+        return digest.digest()
 
     def _digest(self, value: object) -> bytes:
         known = self.memo.get(id(value))
@@ -120,24 +122,38 @@ class KeyDigests:
         return result
 
     def _feed(self, digest: Any, value: object) -> None:
+        update = digest.update
         kind = type(value)
-        if kind is bytes:
-            digest.update(b"y%d:" % len(value) + value)  # type: ignore[operator, arg-type]
-        elif kind is str:
-            data = value.encode()  # type: ignore[attr-defined]
-            digest.update(b"s%d:" % len(data) + data)
-        elif kind is tuple:
-            digest.update(b"(%d:" % len(value))  # type: ignore[arg-type]
+        if kind is tuple:
+            update(b"(%d:" % len(value))  # type: ignore[arg-type]
+            memo = self.memo
             for item in value:  # type: ignore[attr-defined]
-                if type(item) in (tuple, Keyed, Listing):
-                    digest.update(self._digest(item))
+                kind = type(item)
+                if kind is str:  # the common kinds inline: the keys of a site hold 10^5 items
+                    data = item.encode()
+                    update(b"s%d:" % len(data))
+                    update(data)
+                elif kind is bytes:
+                    update(b"y%d:" % len(item))
+                    update(item)
+                elif kind is tuple or kind is Keyed or kind is Listing:
+                    known = memo.get(id(item))
+                    update(known[1] if known is not None else self._digest(item))
                 else:
                     self._feed(digest, item)
+        elif kind is bytes:
+            update(b"y%d:" % len(value))  # type: ignore[arg-type]
+            update(value)
+        elif kind is str:
+            data = value.encode()  # type: ignore[attr-defined]
+            update(b"s%d:" % len(data))
+            update(data)
         elif kind is Keyed:
-            digest.update(b"k" + self._digest(value.value))  # type: ignore[attr-defined]
+            update(b"k" + self._digest(value.value))  # type: ignore[attr-defined]
         else:  # numbers, None, dates and frozen models (Listing, Entity): their repr is their value
             data = repr(value).encode()
-            digest.update(b"r%d:" % len(data) + data)
+            update(b"r%d:" % len(data))
+            update(data)
 
 
 ParsedEntry = tuple[bytes, ParsedFile, list[Problem]]
