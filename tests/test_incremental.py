@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from communique import opendata, workers, write
+from communique import cache, opendata, workers, write
 from communique.cli import main
 from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
@@ -289,3 +290,23 @@ def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[...
     shutil.copytree(content, tmp_path / "again")
     build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
     assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+
+
+def test_a_statement_file_is_read_again_only_when_its_signature_changes(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(4)})
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for path in content.glob("statements/*.md"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    build(content, tmp_path / "site", "--jobs", "1")
+    read: list[str] = []
+    original = cache.file_digest
+    monkeypatch.setattr(cache, "file_digest", lambda path: read.append(Path(path).name) or original(path))
+    edited = content / "statements/s-2.md"
+    replaced = edited.with_name("s-2.new")  # same size and time, another inode: as an editor saves
+    replaced.write_text(edited.read_text().replace("S 2", "T 2"))
+    os.utime(replaced, ns=(an_hour_ago, an_hour_ago))
+    replaced.replace(edited)
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert read == ["s-2.md"]
+    assert "T 2" in (tmp_path / "site/statements/s-2/index.html").read_text()

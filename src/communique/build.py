@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, TemplateError
 
-from .cache import KeyDigests, Manifest, ParsedEntry, ParsedStore, code_digest, global_key
+from .cache import KeyDigests, Manifest, ParsedEntry, ParsedStore, code_digest, current_digest, global_key
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
 from .discover import SourceFile, find_statement_files
@@ -31,11 +32,11 @@ from .progress import Progress, count
 from .render import render_site
 from .search import build_search_index, find_pagefind, search_cache_dir, statement_pages_by_year
 from .stamp import (
+    RACY_NS,
     Freshness,
     Outcome,
     Stamp,
     default_theme_dir,
-    file_digest,
     freshness,
     inputs_stamp,
     save_stamp,
@@ -145,12 +146,13 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     """Parse every statement file whose bytes changed since the last build (the others come
     from the `store`), sharing the work between `jobs` processes, shard by shard."""
     known = store.load()
-    digests = {s.relative: file_digest(s.absolute) for s in sources}
+    racy_after = time.time_ns() - RACY_NS
+    current = {s.relative: current_digest(s.absolute, known.get(s.relative), racy_after) for s in sources}
     by_shard: dict[int, list[SourceFile]] = {}
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
     results = {relative: (entry[1], entry[2]) for relative, entry in known.items()
-               if entry[0] == digests.get(relative)}
+               if relative in current and entry[0] == current[relative][0]}
     stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
 
     def parse(shards: list[int]) -> list[bytes]:
@@ -158,11 +160,10 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         for shard in shards:
             entries: dict[str, ParsedEntry] = {}
             for source in by_shard[shard]:
-                if source.relative in results:
-                    entries[source.relative] = known[source.relative]
-                else:
-                    entries[source.relative] = (digests[source.relative],
-                                                *parse_statement_file(source, registry, files, url_pattern))
+                digest, signature = current[source.relative]
+                found = (results.get(source.relative)
+                         or parse_statement_file(source, registry, files, url_pattern))
+                entries[source.relative] = (digest, *found, signature)
             packed.append(store.pack(shard, entries))
         return packed
 

@@ -26,7 +26,15 @@ from .frontmatter import Node
 from .incremental import Keyed
 from .models import Listing, Site
 from .problems import Problem
-from .stamp import PACKAGE, cache_root, output_identity, read_checked, write_checked, write_pickled
+from .stamp import (
+    PACKAGE,
+    cache_root,
+    file_digest,
+    output_identity,
+    read_checked,
+    write_checked,
+    write_pickled,
+)
 from .validate import ParsedFile
 from .write import Written
 
@@ -156,8 +164,29 @@ class KeyDigests:
             update(data)
 
 
-ParsedEntry = tuple[bytes, ParsedFile, list[Problem]]
-"""A statement file's digest, what parsing it gave, and the problems found."""
+Signature = tuple[int, int, int]
+"""A file's size, modification time and inode."""
+ParsedEntry = tuple[bytes, ParsedFile, list[Problem], Signature | None]
+"""A statement file's digest, what parsing it gave, the problems found, and the file's signature
+when it can stand for the digest (see `current_digest`)."""
+
+
+def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
+    """The digest of a file's bytes, and its signature if that can stand for them next time.
+
+    The file is read only when its signature (size, time, inode) is not the one stored with
+    `entry`. A signature is kept only for a file last changed before `racy_after`, a moment
+    safely past (as git does): a file changed again within the same tick of the file system's
+    clock would otherwise keep its signature with new bytes.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return file_digest(path), None
+    signature = (info.st_size, info.st_mtime_ns, info.st_ino)
+    if entry is not None and entry[3] is not None and entry[3] == signature:
+        return entry[0], signature
+    return file_digest(path), signature if info.st_mtime_ns < racy_after else None
 
 
 class ParsedStore:
@@ -170,7 +199,7 @@ class ParsedStore:
     """
 
     SHARDS = 32
-    KIND = b"communique-parsed-1"
+    KIND = b"communique-parsed-2"
 
     def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True) -> None:
         self.folder = cache_root(output) / "build" / f"{output.absolute().name}.parsed"
@@ -198,7 +227,7 @@ class ParsedStore:
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
         """One shard's entries, pickled (and stored when writing). Only the place of each field's
         YAML node is kept (all that is needed once a file is parsed): a third of the size."""
-        for _digest, parsed, _problems in entries.values():
+        for _digest, parsed, _problems, _signature in entries.values():
             parsed.nodes = {name: Node(node.kind, node.line, node.column)
                             for name, node in parsed.nodes.items()}
         payload = pickle.dumps((self.context, entries), protocol=pickle.HIGHEST_PROTOCOL)
