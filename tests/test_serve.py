@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -15,6 +16,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from communique import build
+from communique.cli import main
+from communique.devserver import SiteState
+from communique.options import Options
+from communique.serve import DevBuilder
 from tests.conftest import FULL_SITE, NOW
 
 STATEMENT = "statements/2024/2024-07-01-chairs-statement.md"
@@ -127,3 +133,25 @@ def test_new_and_deleted_files_are_picked_up(browser: Browser, served: tuple[str
     page.wait_for_function("() => !document.body.innerText.includes('A Brand New Statement')",
                            timeout=15_000)
     page.close()
+
+
+def test_a_session_starts_from_what_the_last_build_parsed(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--content", str(content), "--now", NOW, "--no-search", "--quiet"]) == 0
+    parsed: list[str] = []
+    original = build.parse_statement_file
+    monkeypatch.setattr(build, "parse_statement_file",
+                        lambda source, *rest: parsed.append(source.relative) or original(source, *rest))
+    options = Options(content=content, now=dt.datetime.fromisoformat(NOW.replace("Z", "+00:00")),
+                      base_url="http://127.0.0.1:8000/")
+    builder = DevBuilder(options, SiteState(), log=lambda line: None)
+    assert builder.rebuild()
+    assert parsed == []  # every file came from the store the build wrote
+    assert builder.options.jobs == 1  # later builds, with the server's threads running, never fork
+    source = content / STATEMENT
+    source.write_text(source.read_text().replace("Japan, as chair", "Japan, holding the chair"))
+    assert builder.rebuild()
+    assert parsed == [STATEMENT]

@@ -94,8 +94,10 @@ def check_site(options: Options, cache: ParseCache | None = None,
                progress: Progress | None = None, writes: bool = False) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error.
 
-    Parsed files are taken from the dev server's `cache` when given, else from the store of
-    earlier builds beside the output (see `cache.ParsedStore`), which a build `writes` to.
+    Parsed files are taken from the dev server's `cache` when given, else (and for the dev
+    server's first build) from the store of earlier builds beside the output (see
+    `cache.ParsedStore`), which a build `writes` to; the files missing from both are parsed by
+    `options.jobs` processes.
     """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -114,6 +116,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
     parsed: list[ParsedFile] = []
     if cache is not None:
         cache.start(options.content, sources)
+    if cache is not None and cache.entries:
         results = []
         for source in sources:
             hit = cache.get(source)
@@ -122,10 +125,15 @@ def check_site(options: Options, cache: ParseCache | None = None,
                 cache.put(source, *hit)
             results.append(hit)
     else:
-        context = hashlib.blake2b(code_digest() + inputs_digest(options.content, site, files), digest_size=16)
+        # What parsing a file depends on besides its bytes (not the base URL's host: the dev
+        # server and a build share the store).
+        context = hashlib.blake2b(code_digest() + sources_digest(options.content, files), digest_size=16)
         context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
         store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes)
         results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
+        if cache is not None:
+            for source, (result, found) in zip(sources, results, strict=True):
+                cache.put(source, result, found)
     for result, found in results:
         parsed.append(result)
         problems += found
@@ -176,7 +184,13 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
 
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
     """Digest of what every statement depends on besides its own file."""
-    digest = hashlib.blake2b(repr(site).encode(), digest_size=16)
+    return hashlib.blake2b(repr(site).encode() + sources_digest(content, files), digest_size=16).digest()
+
+
+def sources_digest(content: Path, files: dict[str, str]) -> bytes:
+    """Digest of what every statement file is read with: the entity files and the list of
+    statement files (which decides where body links lead)."""
+    digest = hashlib.blake2b(digest_size=16)
     for name in (COUNTRIES_FILE, ORGANISATIONS_FILE):
         path = content / name
         digest.update(path.read_bytes() if path.is_file() else b"-")

@@ -190,12 +190,13 @@ def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tup
 
 
 class ParsedStore:
-    """Parsed statement files of earlier builds: `build/parsed/<n>.pickle`, in `SHARDS` shards
-    by file path, so that an edit rewrites one shard.
+    """Parsed statement files of earlier builds (and dev server sessions):
+    `build/<output>.parsed/<n>.pickle`, in `SHARDS` shards by file path, so that an edit
+    rewrites one shard.
 
     An entry is used while the file's bytes have the recorded digest and the shard's context
-    is the build's: communique's own files, the site's settings and entity files, and the list
-    of statement files (which decides where body links lead).
+    is the build's: communique's own files, the content folder, the path of statement URLs, the
+    entity files and the list of statement files (which decides where body links lead).
     """
 
     SHARDS = 32

@@ -75,8 +75,10 @@ class DevBuilder:
         """
         started = time.perf_counter()
         self.parse_cache.changed = changed
+        options = self.options  # only the first build may fork: the server's threads run after it
+        self.options = dataclasses.replace(options, jobs=1)
         try:
-            checked = check_site(self.options, self.parse_cache)
+            checked = check_site(options, self.parse_cache, writes=True)
             dirs = theme_dirs(checked.site, self.options.content)
             if self.env is None or self.env_key != (checked.site, tuple(dirs)):
                 self.templates_changed()
@@ -163,8 +165,13 @@ class ChangeWatcher:
         self.last_event = time.monotonic()
         self.changed.set()
 
-    def run(self) -> None:
-        """Wait for changes, let them settle, rebuild; until stopped."""
+    def run(self, complete: bool = False) -> None:
+        """Wait for changes, let them settle, rebuild; until stopped. First, if asked to
+        `complete` the first build, render the pages nobody asked for yet (pages are served
+        meanwhile, each rendered when asked for)."""
+        if complete:
+            self.builder.complete(stop=self.changed.is_set)
+            collect_garbage()
         while not self.stopped.is_set():
             if not self.changed.wait(0.2):
                 continue
@@ -230,12 +237,11 @@ def serve(options: Options, port: int) -> int:
     actual_port = server.server_address[1]
     local = dataclasses.replace(options, base_url=f"http://127.0.0.1:{actual_port}/")
     builder = DevBuilder(local, state)
-    if builder.rebuild():
-        builder.complete(stop=lambda: False)
+    built = builder.rebuild()
     collect_garbage()
     watcher = ChangeWatcher(builder, options.content / STATEMENTS_DIR)
     observer = start_watching(watcher, [options.content, default_theme_dir()])
-    worker = threading.Thread(target=watcher.run, name="rebuild", daemon=True)
+    worker = threading.Thread(target=watcher.run, args=(built,), name="rebuild", daemon=True)
     worker.start()
     print(f"serving {options.content} at http://127.0.0.1:{actual_port}/ (Ctrl+C to stop)",
           file=sys.stderr, flush=True)
