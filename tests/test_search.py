@@ -257,3 +257,17 @@ def test_without_pagefind_the_build_says_how_to_go_on(tmp_path: Path, monkeypatc
     assert status == 1
     assert "pip install 'pagefind[bin]', or build with --no-search" in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
+
+
+def test_pagefind_reads_links_to_the_pages_not_copies(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, int]] = []
+    run_pagefind = search.run_pagefind
+
+    def looking(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
+        seen.extend((page.name, page.stat().st_nlink) for page in site.rglob("*.html"))
+        run_pagefind(pagefind, site, bundle, language, cwd)
+
+    monkeypatch.setattr(search, "run_pagefind", looking)
+    build(FULL_SITE, tmp_path / "site", "--jobs", "1")
+    assert len(seen) == 11 and all(links == 2 for _, links in seen)  # the page in the site, and here

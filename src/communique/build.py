@@ -280,7 +280,7 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
 
 def search_index(staged: Staged, checked: CheckedSite, options: Options) -> dict[str, bytes]:
     """The search index of the statement pages written so far (see `search`)."""
-    pages = statement_pages_by_year(checked.index.statements, staged.read)
+    pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate)
     return build_search_index(pages, search_cache_dir(options.output), checked.site.language,
                               jobs=options.jobs, refresh=options.clean)
 

@@ -66,23 +66,26 @@ def search_cache_dir(output: Path) -> Path:
     return cache_root(output) / "search"
 
 
-def statement_pages_by_year(statements: Iterable[Statement],
-                            read: Callable[[str], bytes]) -> dict[int, Pages]:
-    """The rendered page of every statement (`read(path)` gives its bytes), grouped by the year
-    of the statement's date. Pages are read when a year is indexed, so only the years being
-    indexed are in memory."""
+def statement_pages_by_year(statements: Iterable[Statement], read: Callable[[str], bytes],
+                            locate: Callable[[str], str] | None = None) -> dict[int, Pages]:
+    """The rendered page of every statement (`read(path)` gives its bytes, `locate(path)` where
+    the file is, if it is one), grouped by the year of the statement's date. Pages are read when
+    a year is indexed, so only the years being indexed are in memory."""
     by_year: dict[int, list[str]] = {}
     for statement in statements:
         by_year.setdefault(statement.date.year, []).append(statement_url(statement.id) + "index.html")
-    return {year: PageFiles(paths, read) for year, paths in by_year.items()}
+    return {year: PageFiles(paths, read, locate) for year, paths in by_year.items()}
 
 
 class PageFiles(Mapping[str, bytes]):
     """Pages by output path, read each time one is asked for."""
 
-    def __init__(self, paths: list[str], read: Callable[[str], bytes]) -> None:
+    def __init__(self, paths: list[str], read: Callable[[str], bytes],
+                 locate: Callable[[str], str] | None = None) -> None:
         self._paths = dict.fromkeys(paths)
         self._read = read
+        self.locate = locate
+        """Where a page's file is, to be linked rather than copied for Pagefind to read."""
 
     def __getitem__(self, path: str) -> bytes:
         if path not in self._paths:
@@ -187,14 +190,21 @@ def cache_key(pages: Mapping[str, bytes], version: str, language: str) -> str:
 
 
 def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:
-    """Write the pages into a scratch folder, run Pagefind over it and read back its bundle."""
+    """Put the pages in a scratch folder (hard links where they are files already), run
+    Pagefind over it and read back its bundle."""
     with tempfile.TemporaryDirectory(prefix="communique-search-") as scratch:
         root = Path(scratch)
         site, bundle = root / "site", root / "bundle"
-        for path, data in pages.items():
+        locate = pages.locate if isinstance(pages, PageFiles) else None
+        for path in pages:
             target = site.joinpath(*_relative_parts(path))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                if locate is None:
+                    raise OSError("not a file")
+                os.link(locate(path), target)  # Pagefind only reads its site folder
+            except OSError:
+                target.write_bytes(pages[path])
         run_pagefind(pagefind, site, bundle, language, root)
         files = canonical_bundle(read_bundle(bundle))
     missing = [name for name in REQUIRED_FILES if name not in files]

@@ -152,6 +152,10 @@ class Staged:
         """A file written so far."""
         return (self.folder / path).read_bytes()
 
+    def locate(self, path: str) -> str:
+        """Where a file written so far is."""
+        return os.path.join(self.folder, path)
+
 
 @contextmanager
 def staged_site(output: Path, previous_files: int = 0) -> Iterator[Staged]:
