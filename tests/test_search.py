@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page
 
 from communique import search
 from communique.cli import main
+from communique.write import Staged
 from tests.a11y.checkers import serve_directory
 from tests.conftest import FULL_SITE, NOW
 
@@ -176,8 +177,11 @@ def test_the_same_content_gives_the_same_index(site: Path, tmp_path: Path) -> No
     assert tree(tmp_path / "site") == tree(site)
 
 
-def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path,
-                                                     index_runs: list[list[str]]) -> None:
+def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs: list[list[str]],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pages_read: list[str] = []
+    read = Staged.read
+    monkeypatch.setattr(Staged, "read", lambda staged, path: pages_read.append(path) or read(staged, path))
     content, output = tmp_path / "content", tmp_path / "site"
     shutil.copytree(FULL_SITE, content)
     build(content, output)
@@ -193,6 +197,7 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path,
     index_runs.clear()
     build(content, output)
     assert index_runs == [["statements/2022-05-11-small-group-marrakech/index.html"]]
+    assert pages_read == []  # the build knows each page's digest, and Pagefind reads links
     second = tree(output / "pagefind")
     assert {n for n in first if not n.startswith("2022/")} == {n for n in second if not n.startswith("2022/")}
     assert first["2024/pagefind.js"] == second["2024/pagefind.js"]

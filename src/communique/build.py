@@ -264,7 +264,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
     written = write_files(staged, sorted(pages), render, key, reuse, options.jobs)
     with ThreadPoolExecutor(max_workers=1) as background:
-        index = background.submit(search_index, staged, checked, options) if options.search else None
+        index = (background.submit(search_index, staged, checked, options, dict(written)) if options.search
+                 else None)
         written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
                                    options.jobs))
         if index is not None:
@@ -278,9 +279,11 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     return written
 
 
-def search_index(staged: Staged, checked: CheckedSite, options: Options) -> dict[str, bytes]:
+def search_index(staged: Staged, checked: CheckedSite, options: Options,
+                 pages_written: Mapping[str, Written]) -> dict[str, bytes]:
     """The search index of the statement pages written so far (see `search`)."""
-    pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate)
+    pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate,
+                                    {path: file.digest for path, file in pages_written.items()})
     return build_search_index(pages, search_cache_dir(options.output), checked.site.language,
                               jobs=options.jobs, refresh=options.clean)
 

@@ -33,12 +33,13 @@ from .models import Statement
 from .output import statement_url
 from .problems import ContentError, Problem
 from .stamp import cache_root
+from .write import bytes_digest
 
 SEARCH_DIR = "pagefind"
 """Folder of the output that holds the indexes: `pagefind/<year>/`."""
 YEARS_FILE = f"{SEARCH_DIR}/years.json"
 """The years that have an index, newest first; the search page reads it."""
-CACHE_FORMAT = b"communique-search-1"
+CACHE_FORMAT = b"communique-search-2"
 """Part of every cache key: change it when the cached layout or the indexing options change."""
 MANIFEST = "manifest.json"
 """In a cache entry: every file of the bundle with its digest."""
@@ -67,25 +68,30 @@ def search_cache_dir(output: Path) -> Path:
 
 
 def statement_pages_by_year(statements: Iterable[Statement], read: Callable[[str], bytes],
-                            locate: Callable[[str], str] | None = None) -> dict[int, Pages]:
+                            locate: Callable[[str], str] | None = None,
+                            digests: Mapping[str, bytes] | None = None) -> dict[int, Pages]:
     """The rendered page of every statement (`read(path)` gives its bytes, `locate(path)` where
-    the file is, if it is one), grouped by the year of the statement's date. Pages are read when
-    a year is indexed, so only the years being indexed are in memory."""
+    the file is, if it is one, and `digests` the digests of their bytes, when known), grouped by
+    the year of the statement's date. Pages are read when a year is indexed, so only the years
+    being indexed are in memory."""
     by_year: dict[int, list[str]] = {}
     for statement in statements:
         by_year.setdefault(statement.date.year, []).append(statement_url(statement.id) + "index.html")
-    return {year: PageFiles(paths, read, locate) for year, paths in by_year.items()}
+    return {year: PageFiles(paths, read, locate, digests) for year, paths in by_year.items()}
 
 
 class PageFiles(Mapping[str, bytes]):
     """Pages by output path, read each time one is asked for."""
 
     def __init__(self, paths: list[str], read: Callable[[str], bytes],
-                 locate: Callable[[str], str] | None = None) -> None:
+                 locate: Callable[[str], str] | None = None,
+                 digests: Mapping[str, bytes] | None = None) -> None:
         self._paths = dict.fromkeys(paths)
         self._read = read
         self.locate = locate
         """Where a page's file is, to be linked rather than copied for Pagefind to read."""
+        self.digests = digests or {}
+        """The digests of pages' bytes (see `write.bytes_digest`) known without reading them."""
 
     def __getitem__(self, path: str) -> bytes:
         if path not in self._paths:
@@ -177,15 +183,18 @@ def pagefind_version(pagefind: Path) -> str:
 
 
 def cache_key(pages: Mapping[str, bytes], version: str, language: str) -> str:
-    """Digest of everything a year's index depends on: its pages, Pagefind and its options."""
+    """Digest of everything a year's index depends on: its pages, Pagefind and its options.
+
+    A page counts by the digest of its bytes, which the build knows for the pages it has just
+    written (so an unchanged year is found in the cache without reading its pages)."""
+    known = pages.digests if isinstance(pages, PageFiles) else {}
     digest = hashlib.blake2b(CACHE_FORMAT, digest_size=20)
     for part in (version.encode(), language.encode(), EXCLUDED.encode()):
         digest.update(len(part).to_bytes(8, "big") + part)
     for path in sorted(pages):
-        data = pages[path]
         name = path.encode()
-        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big"))
-        digest.update(data)
+        digest.update(len(name).to_bytes(8, "big") + name)
+        digest.update(known.get(path) or bytes_digest(pages[path]))
     return digest.hexdigest()
 
 

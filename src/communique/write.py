@@ -254,7 +254,7 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
     data = make(path)
     digest = None
     if isinstance(data, bytes):
-        digest = hashlib.blake2b(data, digest_size=16).digest()
+        digest = bytes_digest(data)
         if old is not None and old.digest == digest and _unchanged(staged, path, old):
             return (path, file_key, digest, None, old, False)
         if len(data) < PLACE_AT:
@@ -268,6 +268,11 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
         os.unlink(target)  # the same bytes as the live file: link that one instead
         return (path, file_key, placed.digest, None, old, False)
     return (path, file_key, placed.digest, None, placed, True)
+
+
+def bytes_digest(data: bytes) -> bytes:
+    """The digest of a file's bytes, as `Written.digest` records it."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _size(decision: Decision) -> int:
@@ -325,7 +330,7 @@ def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
     try:
         if isinstance(data, bytes):
             _write_all(fd, data)
-            digest, table = digest or hashlib.blake2b(data, digest_size=16).digest(), b""
+            digest, table = digest or bytes_digest(data), b""
         else:
             digest, table = _write_pieces(fd, data, previous)
         info = os.fstat(fd)
