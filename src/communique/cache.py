@@ -184,7 +184,7 @@ def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tup
     except OSError:
         return file_digest(path), None
     signature = (info.st_size, info.st_mtime_ns, info.st_ino)
-    if entry is not None and entry[3] is not None and entry[3] == signature:
+    if entry is not None and entry[3] == signature:
         return entry[0], signature
     return file_digest(path), signature if info.st_mtime_ns < racy_after else None
 
