@@ -196,11 +196,12 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
         write_files(staged, sorted(files), files.__getitem__, lambda path: b"", {}, 1)
 
 
-Piece = bytes | tuple[bytes, Callable[[], bytes]]
-"""Part of a file: its bytes, or the digest of its key and how to make them. A file made of keyed
+DigestedPiece = bytes | tuple[bytes, Callable[[], bytes]]
+"""Part of a file: its bytes, or the digest of its key and how to make them (`output.Piece` with
+its key digested). A file made of keyed
 pieces takes from the live file every piece whose key is unchanged (an edit to one statement
 re-encodes one record of `statements.jsonl`, not ten thousand)."""
-Made = bytes | Iterator[Piece]
+Made = bytes | Iterator[DigestedPiece]
 """A file's bytes, whole or in pieces (a large file is made piece by piece, written as it comes)."""
 
 
@@ -339,7 +340,7 @@ def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
     return Written(key, digest, info.st_size, info.st_mtime_ns, info.st_ino, table)
 
 
-def _write_pieces(fd: int, pieces: Iterator[Piece],
+def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
                   previous: tuple[str | None, Written | None]) -> tuple[bytes, bytes]:
     """Write `pieces` to `fd`: the digest of the bytes written, and the table of keyed pieces."""
     hashing = hashlib.blake2b(digest_size=16)
