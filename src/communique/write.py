@@ -198,9 +198,9 @@ def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str
 
 DigestedPiece = bytes | tuple[bytes, Callable[[], bytes]]
 """Part of a file: its bytes, or the digest of its key and how to make them (`output.Piece` with
-its key digested). A file made of keyed
-pieces takes from the live file every piece whose key is unchanged (an edit to one statement
-re-encodes one record of `statements.jsonl`, not ten thousand)."""
+its key digested). A file made of keyed pieces takes from the live file every piece whose key is
+unchanged (an edit to one statement re-encodes one record of `statements.jsonl`, not ten
+thousand)."""
 Made = bytes | Iterator[DigestedPiece]
 """A file's bytes, whole or in pieces (a large file is made piece by piece, written as it comes)."""
 
