@@ -69,26 +69,14 @@ def share_out(items: Sequence[T], work: Callable[[list[T]], R], jobs: int, *,
     if count == 1:
         return [work(list(items))]
     split = shares(items, count)
-    context = multiprocessing.get_context("fork")
-    children = []
-    parent = os.getpid()
-    for share in split if only_children else split[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(work, share, sender, parent), daemon=True)
-        process.start()
-        sender.close()
-        children.append((process, receiver))
+    children = _fork(_child, [(work, share) for share in (split if only_children else split[1:])])
     try:
         results = [] if only_children else [work(split[0])]
         for process, receiver in children:
             results.append(cast(R, _receive(receiver)))
             process.join()
     finally:
-        for process, receiver in children:
-            receiver.close()
-            if process.is_alive():
-                process.kill()
-                process.join()
+        _reap(children)
     return results
 
 
@@ -109,26 +97,41 @@ def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[
         for item in items:
             consume(produce(item))
         return
-    context = multiprocessing.get_context("fork")
-    children = []
-    parent = os.getpid()
-    for share in shares(items, count):
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_stream_child, args=(produce, share, sender, parent, size, batch),
-                                  daemon=True)
-        process.start()
-        sender.close()
-        children.append((process, receiver))
+    children = _fork(_stream_child, [(produce, share, size, batch) for share in shares(items, count)])
     open_ = {receiver for _, receiver in children}
     try:
         while open_:
             _drain(open_, consume)
     finally:
-        for process, receiver in children:
-            receiver.close()
-            if process.is_alive():
-                process.kill()
-            process.join()
+        _reap(children)
+
+
+Child = tuple[multiprocessing.process.BaseProcess, Connection]
+"""A forked child and the end of the pipe it sends its results through."""
+
+
+def _fork(target: Callable[..., None], arguments: list[tuple[object, ...]]) -> list[Child]:
+    """One forked child per tuple of `arguments`, each running `target(*arguments, sender,
+    parent)`: `sender` is the pipe's end it writes to, `parent` this process's id."""
+    context = multiprocessing.get_context("fork")
+    parent = os.getpid()
+    children: list[Child] = []
+    for args in arguments:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=target, args=(*args, sender, parent), daemon=True)
+        process.start()
+        sender.close()
+        children.append((process, receiver))
+    return children
+
+
+def _reap(children: list[Child]) -> None:
+    """Close the pipes and make sure every child has ended (killed if it still runs)."""
+    for process, receiver in children:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
 
 
 def _drain(open_: set[Connection], consume: Callable[[R], None]) -> None:
@@ -143,8 +146,8 @@ def _drain(open_: set[Connection], consume: Callable[[R], None]) -> None:
             consume(result)
 
 
-def _stream_child(produce: Callable[[T], R], share: list[T], sender: Connection, parent: int,
-                  size: Callable[[R], int], batch: int) -> None:
+def _stream_child(produce: Callable[[T], R], share: list[T], size: Callable[[R], int], batch: int,
+                  sender: Connection, parent: int) -> None:
     def stream() -> None:
         pending: list[R] = []
         held = 0
