@@ -279,14 +279,18 @@ def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[...
     content = write_site({f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(5)})
     build(content, tmp_path / "site", "--jobs", "1")
     encoded: list[str] = []
-    original = opendata.full_text_record
-    monkeypatch.setattr(opendata, "full_text_record",
-                        lambda statement, site: encoded.append(statement.id) or original(statement, site))
-    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
-    build(content, tmp_path / "site", "--jobs", "1")
-    assert encoded == ["s-3"]
+    for name in ("statement_record", "csv_row"):  # every open data file encodes through these
+        original = getattr(opendata, name)
+        monkeypatch.setattr(opendata, name, lambda statement, site, original=original: (
+            encoded.append(statement.id) or original(statement, site)))
+    for edited in (3, 1):  # a body edit leaves statements.json and .csv as they were, byte for byte
+        encoded.clear()
+        (content / f"statements/s-{edited}.md").write_text(
+            statement_text(edited, edited % 4, 2020, f"S {edited}", " Edited."))
+        build(content, tmp_path / "site", "--jobs", "1")
+        assert encoded == [f"s-{edited}"] * 3  # .json, .jsonl and .csv: its own record only
     lines = (tmp_path / "site/statements.jsonl").read_text().splitlines()
-    assert len(lines) == 5 and sum("Edited." in line for line in lines) == 1
+    assert len(lines) == 5 and sum("Edited." in line for line in lines) == 2
     shutil.copytree(content, tmp_path / "again")
     build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
     assert tree(tmp_path / "site") == tree(tmp_path / "clean")

@@ -266,8 +266,8 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
             if old is not None and old.pieces and _unchanged(staged, path, old) else None)
     placed = _write(target, data, file_key, digest, previous=(live, old))
     if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
-        os.unlink(target)  # the same bytes as the live file: link that one instead
-        return (path, file_key, placed.digest, None, old, False)
+        os.unlink(target)  # the same bytes as the live file: link that one, with today's piece keys
+        return (path, file_key, placed.digest, None, old._replace(pieces=placed.pieces), False)
     return (path, file_key, placed.digest, None, placed, True)
 
 
