@@ -9,6 +9,7 @@ output with a clean build of the final state, byte for byte.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -34,6 +35,11 @@ def statement_text(n: int, host: int, year: int, title: str, extra: str = "") ->
     return (f"---\ntitle: {title}\ndate: {year}-0{1 + n % 9}-1{n % 10}\ntype: joint-statement\n"
             f"issuers: [US, {HOSTS[host]}]\nmeeting:\n  name: {meeting}\n  hosts: [{HOSTS[host]}]\n"
             f"topics: [trade]\n---\nThe text of statement {n}.{extra}\n")
+
+
+def statements(count: int) -> dict[str, str]:
+    """`count` statement files, s-0 to s-{count - 1}, for `write_site`."""
+    return {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(count)}
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -147,9 +153,93 @@ def test_incremental_builds_equal_a_clean_build(tmp_path_factory: pytest.TempPat
     for name, *args in edits:
         edit: Callable[..., None] = getattr(editor, str(name))
         edit(*args)
+        live, folder = tree(root / "site"), (root / "site").stat().st_ino
         build(content, root / "site")
+        if (root / "site").stat().st_ino != folder:  # a new site, so the one it replaced is the spare:
+            assert tree(cache.spare_path(root / "site")) == live  # not a byte of it was changed
     build(content, root / "clean", "--clean")
     assert tree(root / "site") == tree(root / "clean")
+
+
+def test_an_edit_brings_the_spare_site_up_to_date(write_site: Callable[..., Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site(statements(20))
+    site = tmp_path / "site"
+    build(content, site)
+    links: list[str] = []
+    link = os.link
+    for n in (1, 2):
+        (content / f"statements/s-{n}.md").write_text(statement_text(n, n % 4, 2020, f"S {n}", " Edited."))
+        spare = cache.spare_path(site)
+        spare_folder = spare.stat().st_ino if spare.exists() else None
+        links.clear()
+        monkeypatch.setattr(os, "link", lambda source, target: links.append(target) or link(source, target))
+        build(content, site, "--jobs", "1")
+        monkeypatch.undo()
+        files = len(tree(site))
+        if spare_folder is None:  # a fresh folder: every unchanged file linked from the live site
+            assert len(links) > files / 2
+        else:  # the spare site: its files are the live site's but for the few the last edit changed
+            assert site.stat().st_ino == spare_folder
+            assert 0 < len(links) < files / 10
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean")
+    assert tree(site) == tree(tmp_path / "clean")
+
+
+def spare_after_edits(content: Path, site: Path, edits: int = 3) -> Path:
+    """The spare site after `edits` builds of edits to one statement."""
+    for n in range(edits):
+        (content / "statements/s-0.md").write_text(statement_text(0, 0, 2020, "S 0", " Edited." * n))
+        build(content, site)
+    return cache.spare_path(site)
+
+
+def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Callable[..., Path],
+                                                                  tmp_path: Path) -> None:
+    content = write_site(statements(6))
+    site = tmp_path / "site"
+    spare = spare_after_edits(content, site)
+    (spare / "stray.html").write_text("stray")
+    shutil.rmtree(spare / "statements/s-1")
+    (spare / "statements/s-1").write_text("a file where a folder was")
+    (spare / "feed.xml").unlink()
+    (spare / "feed.xml").mkdir()
+    (spare / "feed.xml/inside").write_text("a folder where a file was")
+    (spare / "statements/s-2/index.html").unlink()
+    (spare / "statements/s-2/index.html").symlink_to(content / "statements/s-2.md")
+    before, spare_folder = (content / "statements/s-2.md").read_bytes(), spare.stat().st_ino
+    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
+    build(content, site)
+    assert site.stat().st_ino == spare_folder
+    assert (content / "statements/s-2.md").read_bytes() == before
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean")
+    assert tree(site) == tree(tmp_path / "clean")
+
+
+def test_a_build_that_fails_keeps_the_spare_site(write_site: Callable[..., Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    content = write_site(statements(6))
+    site = tmp_path / "site"
+    spare = spare_after_edits(content, site)
+    live, spare_folder = tree(site), spare.stat().st_ino
+    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(write, "_write", full)
+    assert main(["build", "--content", str(content), "--output", str(site), "--now", NOW,
+                 "--no-search", "--quiet", "--jobs", "1"]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert tree(site) == live and spare.stat().st_ino == spare_folder
+    build(content, site)
+    assert site.stat().st_ino == spare_folder
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean")
+    assert tree(site) == tree(tmp_path / "clean")
 
 
 def test_an_unchanged_site_is_left_as_it_is(write_site: Callable[..., Path], tmp_path: Path,
@@ -227,7 +317,7 @@ def test_a_file_changed_by_hand_in_the_output_is_rewritten(write_site: Callable[
 @pytest.mark.usefixtures("forking")
 def test_a_template_error_in_a_second_process_is_reported(write_site: Callable[..., Path], tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    files = {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(6)}
+    files = statements(6)
     files["theme/statement.html"] = "<p>{{ nothing.here }}</p>"
     content = write_site(files, SITE_YAML + "theme_dir: theme\n")
     status = main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
@@ -276,7 +366,7 @@ def test_large_files_are_written_where_they_are_made(tmp_path: Path) -> None:
 
 def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[..., Path], tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    content = write_site({f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(5)})
+    content = write_site(statements(5))
     build(content, tmp_path / "site", "--jobs", "1")
     encoded: list[str] = []
     for name in ("statement_record", "csv_row"):  # every open data file encodes through these

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from jinja2 import Environment, TemplateError
 
-from .cache import KeyDigests, Manifest, ParsedEntry, ParsedStore, code_digest, current_digest, global_key
+from .cache import (
+    KeyDigests,
+    Manifest,
+    ParsedEntry,
+    ParsedStore,
+    code_digest,
+    current_digest,
+    global_key,
+    spare_path,
+)
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
 from .discover import SourceFile, find_statement_files
@@ -223,11 +232,13 @@ def build_site(options: Options, project: Path | None = None, progress: Progress
         find_pagefind()  # before any thread: a missing Pagefind fails the build now
     with output_lock(options.output):
         previous = Manifest.load(options.output)
-        with staged_site(options.output, len(previous.files)) as staged:
-            written = fill(staged, checked, output, copies, KeyDigests(keys), options,
-                           {} if options.clean else previous.files, progress)
+        reuse = {} if options.clean else previous.files
+        # The site before the live one is brought up to date unless every file is to change.
+        adopt = bool(reuse) and previous.global_key == keys
+        with staged_site(options.output, previous.files, spare_path(options.output), adopt) as staged:
+            written = fill(staged, checked, output, copies, KeyDigests(keys), options, reuse, progress)
             progress.stage("replacing the site")
-        Manifest(written).save(options.output)
+        Manifest(written, keys).save(options.output)
         outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
                           tuple(withheld_summary(checked.assembly.withheld)))
         record_stamp(options, checked, fresh, outcome)

@@ -3,7 +3,8 @@
 `build/<output>.manifest` records every file of the live site: the digest of its bytes, the
 digest of its key (what its bytes follow from, see `output.File`) and the inode, size and time
 the file had when written. The next build links a file whose key (or, once rendered, whose
-bytes) are unchanged from the live site instead of writing it.
+bytes) are unchanged from the live site instead of writing it. `build/<output>.spare/` is the
+site before the live one, which the next build brings up to date (see `write`).
 
 Nothing here is trusted blindly: a manifest is used only when its checksum is right, it was
 written by this version of communique for this very output folder (same inode), and each
@@ -38,7 +39,7 @@ from .stamp import (
 from .validate import ParsedFile
 from .write import Written
 
-FORMAT = b"communique-build-2"
+FORMAT = b"communique-build-3"
 """Change when the manifest's layout or the meaning of its keys changes."""
 
 
@@ -47,27 +48,34 @@ def manifest_path(output: Path) -> Path:
     return cache_root(output) / "build" / f"{output.absolute().name}.manifest"
 
 
+def spare_path(output: Path) -> Path:
+    """Where the site before the one in `output` is kept (see `write.staged_site`)."""
+    return cache_root(output) / "build" / f"{output.absolute().name}.spare"
+
+
 @dataclass(slots=True)
 class Manifest:
     """The files of the live site (see the module's docstring)."""
 
     files: dict[str, Written] = field(default_factory=dict)
     """Output path to what was written there."""
+    global_key: bytes = b""
+    """What every file depended on besides its own key (see `global_key`)."""
 
     def save(self, output: Path) -> None:
         """Record the site just put in place at `output`."""
-        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files))
+        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files, self.global_key))
 
     @classmethod
     def load(cls, output: Path) -> Manifest:
         """The manifest of the site at `output`; empty when there is none to trust."""
         found = read_checked(manifest_path(output), FORMAT)
-        if not isinstance(found, tuple) or len(found) != 2:
+        if not isinstance(found, tuple) or len(found) != 3:
             return cls()
-        identity, files = found
-        if identity != output_identity(output) or not isinstance(files, dict):
+        identity, files, key = found
+        if identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes):
             return cls()
-        return cls(files)
+        return cls(files, key)
 
 
 def global_key(site: Site, theme: Iterable[Path], drafts: bool) -> bytes:

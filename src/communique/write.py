@@ -9,6 +9,12 @@ Beside an output folder `_site`, a build uses folders of its own naming:
   that moment, the next one puts it back.
 - `._site.del-*`: a previous site being deleted after the swap.
 
+A build may also keep the site it replaced as a spare, in a folder the caller names (`build`
+keeps it in its cache, see `cache.spare_path`), and the next build brings that folder up to
+date instead of filling a fresh one: most of its files are already hard links to the live
+site's, so an edit costs a few files, not one link per file of the site. A file there is never
+written into, only unlinked and created anew, since it may be the live site's own file.
+
 The caller holds the output lock (`build.output_lock`), so no other build uses these folders
 while one runs.
 """
@@ -29,7 +35,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
@@ -139,14 +145,22 @@ class Written(NamedTuple):
     """For a file made of keyed pieces, where each lies in it (see `PieceTable`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Staged:
-    """A site being written into a fresh folder beside the live one."""
+    """A site being written into a folder beside the live one: a fresh folder, or a spare one
+    holding an earlier site (see the module's docstring)."""
 
     folder: Path
     """The folder being filled."""
     live: Path
     """The output folder, holding the previous site (if any) until the swap."""
+    present: dict[str, int] = field(default_factory=dict)
+    """The files the folder held before this build (other than folders), by path, with their
+    inode: any of them may be a hard link to the live site's file."""
+    folders: set[str] = field(default_factory=set)
+    """The folders below it before this build, by path."""
+    placed: set[str] = field(default_factory=set)
+    """Every file this build has put there."""
 
     def read(self, path: str) -> bytes:
         """A file written so far."""
@@ -156,34 +170,140 @@ class Staged:
         """Where a file written so far is."""
         return os.path.join(self.folder, path)
 
+    def clear(self, path: str) -> None:
+        """Make way for a new file at `path`: what the folder held there is unlinked, never
+        written into."""
+        target = os.path.join(self.folder, path)
+        if path in self.present:
+            os.unlink(target)
+        elif path in self.folders:
+            shutil.rmtree(target)
+
+    def prune(self) -> None:
+        """Remove what the folder held before this build and this build did not put there (a
+        file where it put a folder, or the other way round, was replaced already). When that is
+        more than `BACKGROUND_REMOVAL` files, the folders no longer used are set aside at once
+        and deleted in the background."""
+        needed = set()
+        for path in self.placed:
+            while (path := path.rpartition("/")[0]) and path not in needed:
+                needed.add(path)
+        files = self.present.keys() - self.placed - needed
+        folders = self.folders - needed - self.placed
+        if len(files) > BACKGROUND_REMOVAL:
+            doomed = _new_name(self.live, DISCARDED)
+            doomed.mkdir()
+            tops = [f for f in folders if f.rpartition("/")[0] not in folders]
+            for n, top in enumerate(tops):
+                os.rename(os.path.join(self.folder, top), os.path.join(doomed, str(n)))
+            _delete(doomed, background=True)
+            folders = set()
+        for path in files:  # those in a folder set aside are gone already
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # or where a file is now
+                os.unlink(os.path.join(self.folder, path))
+        for folder in sorted(folders, key=len, reverse=True):  # the deepest first
+            _remove(Path(self.folder, folder))
+
+    @classmethod
+    def holding(cls, folder: Path, live: Path) -> Staged:
+        """A folder as it is, to be brought up to date."""
+        staged = cls(folder, live)
+        pending = [("", str(folder))]
+        while pending:
+            prefix, place = pending.pop()
+            with os.scandir(place) as entries:
+                for entry in entries:
+                    path = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        staged.folders.add(path)
+                        pending.append((path + "/", entry.path))
+                    else:
+                        staged.present[path] = entry.inode()
+        return staged
+
 
 @contextmanager
-def staged_site(output: Path, previous_files: int = 0) -> Iterator[Staged]:
-    """A fresh folder to write the site into, put in place of `output` in one step when the
-    block ends without error.
+def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spare: Path | None = None,
+                adopt: bool = False) -> Iterator[Staged]:
+    """A folder to write the site into, put in place of `output` in one step when the block
+    ends without error.
 
     Until the swap the previous site is untouched; a failure before it leaves only a temporary
     folder, which is removed. A disk that is full or a name the file system refuses becomes a
-    `ContentError`, and the previous site stays as it was. A previous site of more than
-    `BACKGROUND_REMOVAL` files (`previous_files`) is deleted by a process of its own, so that
-    the build need not wait for it.
+    `ContentError`, and the previous site stays as it was.
+
+    With a `spare` folder, the site the swap replaces is kept there, and when the caller asks
+    to `adopt` it, the folder is the spare brought up to date rather than a fresh one, provided
+    most of its files are still the files `previous` records (the live site's, see
+    `cache.Manifest`). A previous site (or spare) of more than `BACKGROUND_REMOVAL` files
+    is deleted by a process of its own, so that the build need not wait for it.
     """
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     recover_interrupted(output)
-    staging = Path(tempfile.mkdtemp(prefix=_prefix(output, STAGING), dir=output.parent))
+    previous = previous or {}
+    background = len(previous) > BACKGROUND_REMOVAL
+    staged = _adopted(spare, output, previous) if spare is not None and adopt else None
+    if staged is None:
+        if spare is not None and os.path.lexists(spare):
+            discard(spare, output, background or _holds_more_than(spare, BACKGROUND_REMOVAL))
+        staged = Staged(Path(tempfile.mkdtemp(prefix=_prefix(output, STAGING), dir=output.parent)), output)
+    staging = staged.folder
     try:
-        yield Staged(staging, output)
+        yield staged
+        staged.prune()
         os.chmod(staging, 0o755)
-        swap_in(staging, output, background=previous_files > BACKGROUND_REMOVAL)
+        swap_in(staging, output, background, spare)
     except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        _give_up(staged, spare)
         raise ContentError([Problem(str(output), None, None,
                                     f"could not write the site: {_describe(error, staging)}",
                                     "output", "the previous site was left as it was")]) from error
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _give_up(staged, spare)
         raise
+
+
+def _adopted(spare: Path, output: Path, previous: Mapping[str, Written]) -> Staged | None:
+    """The spare folder, moved beside the output to be brought up to date, when at least half
+    of the live site's files (as `previous` records them) are in it already."""
+    if not os.path.isdir(spare) or os.path.islink(spare):
+        return None
+    try:
+        staging = _new_name(output, STAGING)
+        spare.rename(staging)
+    except OSError:
+        return None
+    staged = Staged.holding(staging, output)
+    shared = sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
+    if 2 * shared < len(previous):
+        discard(staging, output, len(previous) > BACKGROUND_REMOVAL)
+        return None
+    return staged
+
+
+def _holds_more_than(folder: Path, count: int) -> bool:
+    """Whether there are more than `count` files and folders below `folder` (counted only so far)."""
+    pending, seen = [str(folder)], 0
+    while pending:
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                seen += 1
+                if seen > count:
+                    return True
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return False
+
+
+def _give_up(staged: Staged, spare: Path | None) -> None:
+    """After a failure: keep a folder that held an earlier site as the spare (it is scanned
+    before each use), else delete it."""
+    if staged.present and spare is not None and not os.path.lexists(spare):
+        with contextlib.suppress(OSError):
+            staged.folder.rename(spare)
+            return
+    shutil.rmtree(staged.folder, ignore_errors=True)
 
 
 def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str, Path]]) -> None:
@@ -233,12 +353,16 @@ def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made
     """
     writer = _Writer(staged, previous, make)
     stream_out(paths, partial(_decide, staged, previous, make, key), writer.act, jobs, size=_size)
+    staged.placed.update(writer.written)
     return writer.written
 
 
-Decision = tuple[str, bytes, bytes, bytes | None, Written | None, bool]
+UNTOUCHED, CLEARED, PLACED = 0, 1, 2
+"""What the process making a file did at its path: nothing, removed what was there, or wrote
+the file."""
+Decision = tuple[str, bytes, bytes, bytes | None, Written | None, int]
 """(path, key, digest, bytes to write or None, the previous file to link when there are none,
-whether the file is already written into the new site)."""
+what was done at the path so far: `UNTOUCHED`, `CLEARED` or `PLACED`)."""
 PLACE_AT = 4 << 20
 """A file this large, or made in pieces, is written by the process that made it, not sent to
 the writer: a pickled copy through a pipe would double its weight in memory on both sides."""
@@ -251,24 +375,25 @@ def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str
     old = previous.get(path)
     file_key = key(path)
     if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
-        return (path, file_key, old.digest, None, old, False)
+        return (path, file_key, old.digest, None, old, UNTOUCHED)
     data = make(path)
     digest = None
     if isinstance(data, bytes):
         digest = bytes_digest(data)
         if old is not None and old.digest == digest and _unchanged(staged, path, old):
-            return (path, file_key, digest, None, old, False)
+            return (path, file_key, digest, None, old, UNTOUCHED)
         if len(data) < PLACE_AT:
-            return (path, file_key, digest, data, None, False)
+            return (path, file_key, digest, data, None, UNTOUCHED)
     target = os.path.join(staged.folder, path)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _make_folder(staged.folder, os.path.dirname(path))
+    staged.clear(path)
     live = (os.path.join(staged.live, path)
             if old is not None and old.pieces and _unchanged(staged, path, old) else None)
     placed = _write(target, data, file_key, digest, previous=(live, old))
     if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
         os.unlink(target)  # the same bytes as the live file: link that one, with today's piece keys
-        return (path, file_key, placed.digest, None, old._replace(pieces=placed.pieces), False)
-    return (path, file_key, placed.digest, None, placed, True)
+        return (path, file_key, placed.digest, None, old._replace(pieces=placed.pieces), CLEARED)
+    return (path, file_key, placed.digest, None, placed, PLACED)
 
 
 def bytes_digest(data: bytes) -> bytes:
@@ -293,23 +418,29 @@ class _Writer:
     """Carries out the decisions, in one process."""
 
     def __init__(self, staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made]) -> None:
+        self.staged = staged
         self.folder, self.live = str(staged.folder), str(staged.live)
         self.previous = previous
         self.make = make
-        self.made: set[str] = set()
+        self.made: set[str] = set(staged.folders)
         self.written: dict[str, Written] = {}
 
     def act(self, decision: Decision) -> None:
-        path, file_key, digest, data, old, placed = decision
-        if placed:
+        path, file_key, digest, data, old, done = decision
+        if done == PLACED:
             assert old is not None
             self.written[path] = old
             return
+        if done == UNTOUCHED and old is not None and self.staged.present.get(path) == old.inode:
+            self.written[path] = old._replace(key=file_key, digest=digest)  # there already
+            return
         target = os.path.join(self.folder, path)
-        parent = os.path.dirname(target)
+        parent = os.path.dirname(path)
         if parent not in self.made:
-            os.makedirs(parent, exist_ok=True)
+            _make_folder(self.staged.folder, parent)
             self.made.add(parent)
+        if done == UNTOUCHED:
+            self.staged.clear(path)
         made: Made | None = data
         if old is not None:
             try:
@@ -322,12 +453,27 @@ class _Writer:
         self.written[path] = _write(target, made, file_key, digest)
 
 
+def _make_folder(root: Path, folder: str) -> None:
+    """Make `folder` below `root`, and the folders it is in, removing any file in the way (a
+    spare site may hold a file where this one has a folder)."""
+    try:
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            place = os.path.join(root, *parts[:depth])
+            if os.path.lexists(place) and not os.path.isdir(place):
+                os.unlink(place)
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+
+
 def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
            previous: tuple[str | None, Written | None] = (None, None)) -> Written:
     """Create `target` holding `data`, and record it (with the digest of its bytes, worked out
     on the way when not given). A keyed piece is copied from the `previous` file (a live file of
     the site, checked unchanged, and its record) when that holds a piece of the same key."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    # A new file, always (O_EXCL): never one of the live site's, which a spare folder links to.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         if isinstance(data, bytes):
             _write_all(fd, data)
@@ -426,21 +572,27 @@ def output_path_fault(path: str) -> str | None:
     return None
 
 
-def swap_in(staging: Path, output: Path, background: bool = False) -> None:
-    """Replace `output` with `staging`: one atomic exchange where the system has it."""
+def swap_in(staging: Path, output: Path, background: bool = False, spare: Path | None = None) -> None:
+    """Replace `output` with `staging`: one atomic exchange where the system has it. The
+    previous site is then kept as the `spare`, if given, else deleted."""
     if not os.path.lexists(output):
         staging.rename(output)
         return
     if exchange_directories(staging, output):
-        discard(staging, output, background)  # it now holds the previous site
-        return
-    retired = _new_name(output, RETIRED)
-    output.rename(retired)
-    try:
-        staging.rename(output)
-    except BaseException:
-        retired.rename(output)
-        raise
+        retired = staging  # it now holds the previous site
+    else:
+        retired = _new_name(output, RETIRED)
+        output.rename(retired)
+        try:
+            staging.rename(output)
+        except BaseException:
+            retired.rename(output)
+            raise
+    if spare is not None and not os.path.lexists(spare):
+        with contextlib.suppress(OSError):
+            spare.parent.mkdir(parents=True, exist_ok=True)
+            retired.rename(spare)
+            return
     discard(retired, output, background)
 
 
@@ -455,6 +607,11 @@ def discard(folder: Path, output: Path, background: bool = False) -> None:
         folder.rename(doomed)
     except OSError:  # the swap is done: failing to tidy up must not fail the build
         doomed = folder
+    _delete(doomed, background)
+
+
+def _delete(doomed: Path, background: bool) -> None:
+    """Delete a folder of ours, now or by a process of its own."""
     if background:
         try:
             subprocess.Popen([sys.executable, "-c", REMOVER, str(doomed)], stdin=subprocess.DEVNULL,
