@@ -187,6 +187,21 @@ def test_an_edit_brings_the_spare_site_up_to_date(write_site: Callable[..., Path
     assert tree(site) == tree(tmp_path / "clean")
 
 
+def test_no_spare_is_used_where_names_ignore_case(write_site: Callable[..., Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert write._case_sensitive(tmp_path)  # as Linux file systems are
+    content = write_site(statements(6))
+    spare = spare_after_edits(content, tmp_path / "site")
+    monkeypatch.setattr(write, "_case_sensitive", lambda folder: False)
+    links: list[str] = []
+    link = os.link
+    monkeypatch.setattr(os, "link", lambda source, target: links.append(target) or link(source, target))
+    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert len(links) > len(tree(tmp_path / "site")) / 2  # a fresh folder, each unchanged file linked
+    assert spare.is_dir()  # the site just replaced
+
+
 def spare_after_edits(content: Path, site: Path, edits: int = 3) -> Path:
     """The spare site after `edits` builds of edits to one statement."""
     for n in range(edits):
@@ -208,35 +223,48 @@ def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Ca
     (spare / "feed.xml/inside").write_text("a folder where a file was")
     (spare / "statements/s-2/index.html").unlink()
     (spare / "statements/s-2/index.html").symlink_to(content / "statements/s-2.md")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    shutil.rmtree(spare / "static")
+    (spare / "static").symlink_to(outside, target_is_directory=True)
     before, spare_folder = (content / "statements/s-2.md").read_bytes(), spare.stat().st_ino
     (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
     build(content, site)
     assert site.stat().st_ino == spare_folder
-    assert (content / "statements/s-2.md").read_bytes() == before
+    assert (content / "statements/s-2.md").read_bytes() == before  # links in the spare lead nowhere
+    assert tree(outside) == {"keep.txt": hashlib.sha256(b"keep").hexdigest()}
     shutil.copytree(content, tmp_path / "again")
     build(tmp_path / "again", tmp_path / "clean")
     assert tree(site) == tree(tmp_path / "clean")
 
 
-def test_a_build_that_fails_keeps_the_spare_site(write_site: Callable[..., Path], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("failure, kept", [(KeyboardInterrupt(), True),
+                                            (OSError(errno.ENOSPC, "No space left on device"), False)])
+def test_a_build_that_fails_leaves_the_site_as_it_was(failure: BaseException, kept: bool,
+                                                      write_site: Callable[..., Path], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     content = write_site(statements(6))
     site = tmp_path / "site"
     spare = spare_after_edits(content, site)
     live, spare_folder = tree(site), spare.stat().st_ino
     (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
 
-    def full(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(write, "_write", full)
-    assert main(["build", "--content", str(content), "--output", str(site), "--now", NOW,
-                 "--no-search", "--quiet", "--jobs", "1"]) == 1
-    assert "No space left on device" in capsys.readouterr().err
+    def fail(*args: object, **kwargs: object) -> None:
+        raise failure
+    monkeypatch.setattr(write, "_write", fail)
+    try:  # interrupted, the spare is kept; after a disk error (which it may have caused), not
+        status = main(["build", "--content", str(content), "--output", str(site), "--now", NOW,
+                       "--no-search", "--quiet", "--jobs", "1"])
+    except KeyboardInterrupt:
+        status = 130
+    assert status == (130 if kept else 1)
     monkeypatch.undo()
-    assert tree(site) == live and spare.stat().st_ino == spare_folder
+    assert tree(site) == live
+    assert (spare.exists() and spare.stat().st_ino == spare_folder) == kept
     build(content, site)
-    assert site.stat().st_ino == spare_folder
+    if kept:
+        assert site.stat().st_ino == spare_folder
     shutil.copytree(content, tmp_path / "again")
     build(tmp_path / "again", tmp_path / "clean")
     assert tree(site) == tree(tmp_path / "clean")

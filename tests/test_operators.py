@@ -38,12 +38,15 @@ def test_static_files_are_copied_as_they_are(built: Path) -> None:
 def test_static_file_may_not_overwrite_a_page(cli: Callable[..., Result], write_site: Callable[..., Path],
                                               tmp_path: Path) -> None:
     write_site({"statements/one.md": statement(), "static/index.html": "<p>mine</p>",
-                "static/statements/one/index.html": "<p>mine</p>", "static/fine.txt": "ok"})
+                "static/statements/one/index.html": "<p>mine</p>", "static/fine.txt": "ok",
+                "static/pagefind/years.json": "{}"})
     result = cli("build")
     assert result.status == 1
     assert "content/static/index.html: error: this file would overwrite a generated page at /index.html" \
         in result.err
     assert "content/static/statements/one/index.html: error:" in result.err
+    assert ("content/static/pagefind/years.json: error: this file would overwrite the search index at "
+            "/pagefind/years.json") in result.err
     assert not (tmp_path / "_site").exists()
 
 

@@ -39,7 +39,7 @@ from .output import File, Output, statement_url
 from .problems import ContentError, Problem, UsageError
 from .progress import Progress, count
 from .render import render_site
-from .search import build_search_index, find_pagefind, search_cache_dir, statement_pages_by_year
+from .search import SEARCH_DIR, build_search_index, find_pagefind, search_cache_dir, statement_pages_by_year
 from .stamp import (
     RACY_NS,
     Freshness,
@@ -376,7 +376,7 @@ def render_checked(checked: CheckedSite, content: Path, env: Environment | None 
     static, problems = find_static_files(content, shown)
     theme = [(name, path, f"theme asset {name}") for name, path in theme_assets(dirs)]
     copies = theme + attachment_files(checked.index.statements) + static
-    problems += collisions(output.thunks, copies)
+    problems += collisions(output.thunks, copies, {SEARCH_DIR + "/": "the search index"})
     if problems:
         raise ContentError(problems)
     return output, [(name, path) for name, path, _ in copies]

@@ -49,15 +49,17 @@ def attachment_files(statements: Iterable[Statement]) -> list[Copy]:
             for s in statements for a in s.attachments]
 
 
-def collisions(generated: Iterable[str], copies: list[Copy]) -> list[Problem]:
-    """A problem for every copied file that would overwrite a generated file or another copy."""
+def collisions(generated: Iterable[str], copies: list[Copy], reserved: dict[str, str]) -> list[Problem]:
+    """A problem for every copied file that would overwrite a generated file or another copy, or
+    land in a `reserved` folder (its path, ending in `/`, to what is generated there)."""
     taken = {name: "a generated page" for name in generated}
     problems = []
     for name, _file, named in copies:
-        if name in taken:
+        folder = next((folder for folder in reserved if name.startswith(folder)), None)
+        if name in taken or folder is not None:
             problems.append(Problem(named.split(": ")[0], None, None,
                                     f"{named.partition(': ')[2] or 'this file'} would overwrite "
-                                    f"{taken[name]} at /{name}", "static",
+                                    f"{taken.get(name) or reserved[folder or '']} at /{name}", "static",
                                     "rename or move it; generated pages cannot be replaced this way"))
         else:
             taken[name] = named

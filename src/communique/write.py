@@ -195,7 +195,8 @@ class Staged:
             doomed.mkdir()
             tops = [f for f in folders if f.rpartition("/")[0] not in folders]
             for n, top in enumerate(tops):
-                os.rename(os.path.join(self.folder, top), os.path.join(doomed, str(n)))
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # where a file is now
+                    os.rename(os.path.join(self.folder, top), os.path.join(doomed, str(n)))
             _delete(doomed, background=True)
             folders = set()
         for path in files:  # those in a folder set aside are gone already
@@ -206,7 +207,8 @@ class Staged:
 
     @classmethod
     def holding(cls, folder: Path, live: Path) -> Staged:
-        """A folder as it is, to be brought up to date."""
+        """A folder as it is, to be brought up to date; any symbolic link or special file in it
+        is removed on the way, so that nothing done there leads outside it."""
         staged = cls(folder, live)
         pending = [("", str(folder))]
         while pending:
@@ -217,8 +219,10 @@ class Staged:
                     if entry.is_dir(follow_symlinks=False):
                         staged.folders.add(path)
                         pending.append((path + "/", entry.path))
-                    else:
+                    elif entry.is_file(follow_symlinks=False):
                         staged.present[path] = entry.inode()
+                    else:
+                        os.unlink(entry.path)
         return staged
 
 
@@ -255,12 +259,12 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
         os.chmod(staging, 0o755)
         swap_in(staging, output, background, spare)
     except OSError as error:
-        _give_up(staged, spare)
+        _give_up(staged, output, None)  # a spare may be what failed: not kept
         raise ContentError([Problem(str(output), None, None,
                                     f"could not write the site: {_describe(error, staging)}",
                                     "output", "the previous site was left as it was")]) from error
     except BaseException:
-        _give_up(staged, spare)
+        _give_up(staged, output, spare)
         raise
 
 
@@ -274,12 +278,27 @@ def _adopted(spare: Path, output: Path, previous: Mapping[str, Written]) -> Stag
         spare.rename(staging)
     except OSError:
         return None
-    staged = Staged.holding(staging, output)
-    shared = sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
-    if 2 * shared < len(previous):
+    try:
+        staged = Staged.holding(staging, output) if _case_sensitive(staging) else None
+    except OSError:
+        staged = None
+    shared = (sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
+              if staged is not None else 0)
+    if staged is None or 2 * shared < len(previous):
         discard(staging, output, len(previous) > BACKGROUND_REMOVAL)
         return None
     return staged
+
+
+def _case_sensitive(folder: Path) -> bool:
+    """Whether the file system tells names apart by case (elsewhere, a spare whose names differ
+    from the new site's only by case would keep the old names; it is not used there)."""
+    probe = folder / ".communique-Probe"
+    probe.touch()
+    try:
+        return not os.path.lexists(folder / ".communique-probe")
+    finally:
+        probe.unlink()
 
 
 def _holds_more_than(folder: Path, count: int) -> bool:
@@ -296,14 +315,14 @@ def _holds_more_than(folder: Path, count: int) -> bool:
     return False
 
 
-def _give_up(staged: Staged, spare: Path | None) -> None:
-    """After a failure: keep a folder that held an earlier site as the spare (it is scanned
+def _give_up(staged: Staged, output: Path, spare: Path | None) -> None:
+    """After a failure: keep a folder that held an earlier site as the `spare` (it is scanned
     before each use), else delete it."""
     if staged.present and spare is not None and not os.path.lexists(spare):
         with contextlib.suppress(OSError):
             staged.folder.rename(spare)
             return
-    shutil.rmtree(staged.folder, ignore_errors=True)
+    discard(staged.folder, output, len(staged.present) > BACKGROUND_REMOVAL)
 
 
 def write_site(output: Path, files: dict[str, bytes], copies: Iterable[tuple[str, Path]]) -> None:
@@ -463,7 +482,8 @@ def _make_folder(root: Path, folder: str) -> None:
         for depth in range(1, len(parts) + 1):
             place = os.path.join(root, *parts[:depth])
             if os.path.lexists(place) and not os.path.isdir(place):
-                os.unlink(place)
+                with contextlib.suppress(FileNotFoundError):  # another process was first
+                    os.unlink(place)
         os.makedirs(os.path.join(root, folder), exist_ok=True)
 
 
