@@ -182,12 +182,17 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs:
     pages_read: list[str] = []
     read = Staged.read
     monkeypatch.setattr(Staged, "read", lambda staged, path: pages_read.append(path) or read(staged, path))
+    cached_read: list[str] = []  # the files of cached indexes, not their manifests
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: (
+        cached_read.append(path.relative_to(cache).parts[0]) if path.is_relative_to(cache) and
+        path.name != search.MANIFEST else None) or read_bytes(path))
     content, output = tmp_path / "content", tmp_path / "site"
+    cache = tmp_path / ".communique-cache/search"
     shutil.copytree(FULL_SITE, content)
     build(content, output)
     assert len(index_runs) == len(YEARS)
     first = tree(output / "pagefind")
-    cache = tmp_path / ".communique-cache/search"
     entries = {p.name for p in cache.iterdir()}
     assert len(entries) == len(YEARS)
 
@@ -198,6 +203,7 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs:
     build(content, output)
     assert index_runs == [["statements/2022-05-11-small-group-marrakech/index.html"]]
     assert pages_read == []  # the build knows each page's digest, and Pagefind reads links
+    assert cached_read == []  # the other years' files are linked from the live site
     second = tree(output / "pagefind")
     assert {n for n in first if not n.startswith("2022/")} == {n for n in second if not n.startswith("2022/")}
     assert first["2024/pagefind.js"] == second["2024/pagefind.js"]
@@ -208,6 +214,7 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs:
     index_runs.clear()
     build(content, output)
     assert index_runs == []  # both versions of 2022 are cached
+    assert {entry.partition("-")[0] for entry in cached_read} == {"2022"}  # read from the cache
     assert tree(output / "pagefind") == first
 
 

@@ -39,7 +39,14 @@ from .output import File, Output, statement_url
 from .problems import ContentError, Problem, UsageError
 from .progress import Progress, count
 from .render import render_site
-from .search import SEARCH_DIR, build_search_index, find_pagefind, search_cache_dir, statement_pages_by_year
+from .search import (
+    SEARCH_DIR,
+    SearchFiles,
+    build_search_index,
+    find_pagefind,
+    search_cache_dir,
+    statement_pages_by_year,
+)
 from .stamp import (
     RACY_NS,
     Freshness,
@@ -282,7 +289,7 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
         if index is not None:
             progress.stage("indexing the statements for search")
             files = index.result()
-            written.update(write_files(staged, sorted(files), files.__getitem__, no_key, reuse, 1))
+            written.update(write_files(staged, sorted(files), files.__getitem__, files.key, reuse, 1))
     progress.stage(f"copying {count(len(copies), 'file')}")
     sources = dict(copies)
     written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),
@@ -291,7 +298,7 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
 
 
 def search_index(staged: Staged, checked: CheckedSite, options: Options,
-                 pages_written: Mapping[str, Written]) -> dict[str, bytes]:
+                 pages_written: Mapping[str, Written]) -> SearchFiles:
     """The search index of the statement pages written so far (see `search`)."""
     pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate,
                                     {path: file.digest for path, file in pages_written.items()})
@@ -351,11 +358,6 @@ def file_stamp(path: Path) -> bytes:
     """The key of a file copied as it is: where it is, its size and its time."""
     info = path.stat()
     return f"{path.absolute()}\0{info.st_size}\0{info.st_mtime_ns}".encode()
-
-
-def no_key(path: str) -> bytes:
-    """For files known only by their bytes."""
-    return b""
 
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,

@@ -105,8 +105,78 @@ class PageFiles(Mapping[str, bytes]):
         return len(self._paths)
 
 
+class Bundle(Mapping[str, bytes]):
+    """One year's index files by name: made by this build, or files of a cache entry, each read
+    (and checked against the digest the entry records) only when asked for. A build whose live
+    site holds the same files links them without reading the cache at all."""
+
+    def __init__(self, made: dict[str, bytes], entry: Path | None = None,
+                 digests: dict[str, str] | None = None,
+                 rebuild: Callable[[], dict[str, bytes]] | None = None) -> None:
+        self._made = made
+        self._entry = entry
+        self._digests = digests or {}
+        self._rebuild = rebuild
+        """Indexes the year again, for when a cached file turns out to be damaged."""
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._made or name not in self._digests:
+            return self._made[name]
+        assert self._entry is not None
+        try:
+            data = (self._entry / "bundle").joinpath(*_relative_parts(name)).read_bytes()
+            if _digest(data) != self._digests[name]:
+                raise ValueError(f"{name} was changed")
+        except (OSError, ValueError) as error:
+            log.warning("search cache entry %s is damaged (%s); indexing again", self._entry, error)
+            shutil.rmtree(self._entry, ignore_errors=True)
+            assert self._rebuild is not None
+            self._made, self._digests = self._rebuild(), {}
+            return self._made[name]
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._digests or self._made)
+
+    def __len__(self) -> int:
+        return len(self._digests or self._made)
+
+    def key(self, name: str) -> bytes:
+        """The digest of a file's bytes, known without reading a cached file."""
+        known = self._digests.get(name)
+        return bytes.fromhex(known) if known is not None else bytes.fromhex(_digest(self[name]))
+
+
+class SearchFiles(Mapping[str, bytes]):
+    """The files of the search index by output path (see `Bundle`)."""
+
+    def __init__(self, bundles: Mapping[int, Bundle], years: list[int]) -> None:
+        self._files: dict[str, tuple[Bundle, str]] = {}
+        for year in years:
+            bundle = bundles[year]
+            self._files.update((f"{SEARCH_DIR}/{year}/{name}", (bundle, name)) for name in bundle
+                               if year == years[0] or not is_runtime(name))
+        listing = Bundle({YEARS_FILE: (json.dumps({"version": 1, "years": years}) + "\n").encode()})
+        self._files[YEARS_FILE] = (listing, YEARS_FILE)
+
+    def __getitem__(self, path: str) -> bytes:
+        bundle, name = self._files[path]
+        return bundle[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def key(self, path: str) -> bytes:
+        """What the file's bytes follow from, for the build cache: the digest of its bytes."""
+        bundle, name = self._files[path]
+        return bundle.key(name)
+
+
 def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
-                       language: str = "en", *, jobs: int = 1, refresh: bool = False) -> dict[str, bytes]:
+                       language: str = "en", *, jobs: int = 1, refresh: bool = False) -> SearchFiles:
     """Index each year's pages (or take the index from the cache); return the files to write.
 
     `language` is the language every index is built for (the site's): Pagefind would otherwise
@@ -115,22 +185,18 @@ def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | Non
     `refresh` builds every year afresh and caches the result. Up to `jobs` years are indexed at
     once, each by a Pagefind process of its own.
     """
-    files: dict[str, bytes] = {}
     years = sorted(pages_by_year, reverse=True)
+    bundles: dict[int, Bundle] = {}
     if years:
         pagefind = find_pagefind()
         version = pagefind_version(pagefind)
 
-        def bundle_of(year: int) -> dict[str, bytes]:
+        def bundle_of(year: int) -> Bundle:
             return year_bundle(pagefind, version, pages_by_year[year], language, cache_dir, year, refresh)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            bundles = list(pool.map(bundle_of, years))
-        for year, bundle in zip(years, bundles, strict=True):
-            files.update({f"{SEARCH_DIR}/{year}/{name}": data for name, data in bundle.items()
-                          if year == years[0] or not is_runtime(name)})
-    files[YEARS_FILE] = (json.dumps({"version": 1, "years": years}) + "\n").encode()
-    return files
+            bundles = dict(zip(years, pool.map(bundle_of, years), strict=True))
+    return SearchFiles(bundles, years)
 
 
 def is_runtime(name: str) -> bool:
@@ -143,22 +209,26 @@ def is_runtime(name: str) -> bool:
 
 
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, cache_dir: Path | None,
-                year: int, refresh: bool = False) -> dict[str, bytes]:
-    """One year's index: from the cache when its key matches and its files check out, else built
+                year: int, refresh: bool = False) -> Bundle:
+    """One year's index: from the cache when its key matches and its files are there, else built
     (and always built when `refresh` is set)."""
     key = cache_key(pages, version, language)
     entry = cache_dir / f"{year}-{key}" if cache_dir is not None else None
+
+    def build() -> dict[str, bytes]:
+        log.info("search index of %s: indexing %d page(s)", year, len(pages))
+        bundle = index_pages(pagefind, pages, language)
+        if entry is not None:
+            write_cache_entry(entry, bundle)
+            prune_cache(entry.parent, year)
+        return bundle
+
     if entry is not None and not refresh:
-        cached = read_cache_entry(entry)
-        if cached is not None:
+        digests = open_cache_entry(entry)
+        if digests is not None:
             log.debug("search index of %s: cached", year)
-            return cached
-    log.info("search index of %s: indexing %d page(s)", year, len(pages))
-    bundle = index_pages(pagefind, pages, language)
-    if entry is not None:
-        write_cache_entry(entry, bundle)
-        prune_cache(entry.parent, year)
-    return bundle
+            return Bundle({}, entry, digests, build)
+    return Bundle(build())
 
 
 def find_pagefind() -> Path:
@@ -265,29 +335,29 @@ def read_bundle(bundle: Path) -> dict[str, bytes]:
     return files
 
 
-def read_cache_entry(entry: Path) -> dict[str, bytes] | None:
-    """A cached bundle whose every file is present and unchanged; None (and the entry removed)
-    when it is missing, incomplete or altered."""
+def open_cache_entry(entry: Path) -> dict[str, str] | None:
+    """The files of a cached bundle with the digests of their bytes, when it holds exactly the
+    files its manifest lists (each is checked against its digest when read, see `Bundle`); None
+    (and the entry removed) when it is missing, incomplete or altered."""
     if not entry.is_dir():
         return None
     try:
         manifest = json.loads((entry / MANIFEST).read_bytes())
-        files = {}
-        for name, digest in manifest.items():
-            data = (entry / "bundle").joinpath(*_relative_parts(name)).read_bytes()
-            if _digest(data) != digest:
-                raise ValueError(f"{name} was changed")
-            files[name] = data
-        on_disk = {f.relative_to(entry / "bundle").as_posix() for f in (entry / "bundle").rglob("*")
-                   if f.is_file()}
-        if on_disk != files.keys() or any(name not in files for name in REQUIRED_FILES):
+        if not isinstance(manifest, dict) or not all(isinstance(d, str) for d in manifest.values()):
+            raise ValueError("its manifest is not a list of files")
+        for name in manifest:
+            _relative_parts(name)
+        bundle = entry / "bundle"
+        on_disk = {os.path.relpath(os.path.join(folder, name), bundle).replace(os.sep, "/")
+                   for folder, _, names in os.walk(bundle) for name in names}
+        if on_disk != manifest.keys() or any(name not in manifest for name in REQUIRED_FILES):
             raise ValueError("its files are not the ones its manifest lists")
         os.utime(entry)
     except (OSError, ValueError, AttributeError, TypeError) as error:
         log.warning("search cache entry %s is damaged (%s); indexing again", entry, error)
         shutil.rmtree(entry, ignore_errors=True)
         return None
-    return files
+    return manifest
 
 
 def write_cache_entry(entry: Path, files: Mapping[str, bytes]) -> None:
