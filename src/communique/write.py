@@ -232,8 +232,9 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
     """A folder to write the site into, put in place of `output` in one step when the block
     ends without error.
 
-    Until the swap the previous site is untouched; a failure before it leaves only a temporary
-    folder, which is removed. A disk that is full or a name the file system refuses becomes a
+    Until the swap the previous site is untouched; a failure before it leaves only the folder
+    being filled, which is removed (or, if it was the spare and the failure was not the disk's,
+    kept as the spare). A disk that is full or a name the file system refuses becomes a
     `ContentError`, and the previous site stays as it was.
 
     With a `spare` folder, the site the swap replaces is kept there, and when the caller asks
