@@ -248,7 +248,7 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
     recover_interrupted(output)
     previous = previous or {}
     background = len(previous) > BACKGROUND_REMOVAL
-    staged = _adopted(spare, output, previous) if spare is not None and adopt else None
+    staged = _adopted(spare, output, previous, background) if spare is not None and adopt else None
     if staged is None:
         if spare is not None and os.path.lexists(spare):
             discard(spare, output, background or _holds_more_than(spare, BACKGROUND_REMOVAL))
@@ -269,7 +269,7 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
         raise
 
 
-def _adopted(spare: Path, output: Path, previous: Mapping[str, Written]) -> Staged | None:
+def _adopted(spare: Path, output: Path, previous: Mapping[str, Written], background: bool) -> Staged | None:
     """The spare folder, moved beside the output to be brought up to date, when at least half
     of the live site's files (as `previous` records them) are in it already."""
     if not os.path.isdir(spare) or os.path.islink(spare):
@@ -286,7 +286,7 @@ def _adopted(spare: Path, output: Path, previous: Mapping[str, Written]) -> Stag
     shared = (sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
               if staged is not None else 0)
     if staged is None or 2 * shared < len(previous):
-        discard(staging, output, len(previous) > BACKGROUND_REMOVAL)
+        discard(staging, output, background)
         return None
     return staged
 
@@ -371,7 +371,7 @@ def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made
     copied), when its key is the one recorded, without calling `make`, or else when its bytes
     are; and only while the live file is the one recorded (same inode, size and time).
     """
-    writer = _Writer(staged, previous, make)
+    writer = _Writer(staged, make)
     stream_out(paths, partial(_decide, staged, previous, make, key), writer.act, jobs, size=_size)
     staged.placed.update(writer.written)
     return writer.written
@@ -437,10 +437,9 @@ def _unchanged(staged: Staged, path: str, old: Written) -> bool:
 class _Writer:
     """Carries out the decisions, in one process."""
 
-    def __init__(self, staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made]) -> None:
+    def __init__(self, staged: Staged, make: Callable[[str], Made]) -> None:
         self.staged = staged
         self.folder, self.live = str(staged.folder), str(staged.live)
-        self.previous = previous
         self.make = make
         self.made: set[str] = set(staged.folders)
         self.written: dict[str, Written] = {}
