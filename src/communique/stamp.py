@@ -17,9 +17,10 @@ import os
 import pickle
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import __version__
 from .options import Options
@@ -199,21 +200,57 @@ def save_stamp(output: Path, stamp: Stamp) -> None:
 
 def write_checked(path: Path, kind: bytes, value: object) -> None:
     """Pickle `value` into `path` behind a header (`kind` and communique's version) and a
-    checksum; written beside and renamed, so a reader never sees half a file."""
-    write_pickled(path, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    checksum; written beside and renamed, so a reader never sees half a file. The pickle goes
+    straight to the file (a build's manifest would take about 10 MB more held whole)."""
+    _write_summed(path, kind, lambda out: pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def write_pickled(path: Path, kind: bytes, payload: bytes) -> None:
-    """`write_checked` of a value already pickled."""
+    """`write_checked` of bytes made already (`read_payload` reads them back)."""
+    _write_summed(path, kind, lambda out: out.write(payload))
+
+
+def _write_summed(path: Path, kind: bytes, fill: Callable[[_Summing], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}")
-    temporary.write_bytes(_header(kind) + hashlib.blake2b(payload, digest_size=32).digest() + payload)
+    header = _header(kind)
+    with temporary.open("wb") as file:
+        file.write(header + bytes(32))
+        out = _Summing(file)
+        fill(out)
+        file.seek(len(header))
+        file.write(out.digest.digest())
     os.replace(temporary, path)
+
+
+class _Summing:
+    """Writes to a file and adds what it writes to a checksum."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.digest = hashlib.blake2b(digest_size=32)
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.file.write(data)
 
 
 def read_checked(path: Path, kind: bytes) -> object | None:
     """What `write_checked` wrote; None when the file is missing, of another kind or version,
     or damaged."""
+    payload = read_payload(path, kind)
+    if payload is None:
+        return None
+    try:
+        value: object = pickle.loads(payload)
+    except Exception:  # the checksum matched but the contents do not load: not trusted either
+        return None
+    return value
+
+
+def read_payload(path: Path, kind: bytes) -> bytes | None:
+    """The bytes behind the header and checksum of a file `write_checked` or `write_payload`
+    wrote; None when the file is missing, of another kind or version, or damaged."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -222,11 +259,7 @@ def read_checked(path: Path, kind: bytes) -> object | None:
     checksum, payload = data[len(header):len(header) + 32], data[len(header) + 32:]
     if not data.startswith(header) or hashlib.blake2b(payload, digest_size=32).digest() != checksum:
         return None
-    try:
-        value: object = pickle.loads(payload)
-    except Exception:  # the checksum matched but the contents do not load: not trusted either
-        return None
-    return value
+    return payload
 
 
 def _header(kind: bytes) -> bytes:
