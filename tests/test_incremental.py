@@ -9,23 +9,30 @@ output with a clean build of the final state, byte for byte.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import os
 import shutil
 import time
+import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from communique import cache, opendata, workers, write
+from communique.build import check_site
 from communique.cli import main
+from communique.options import Options
 from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
 
+T = TypeVar("T")
 HOSTS = ("IT", "FR", "JP", "BR")
 MEETINGS = ("Rome Talks", "Pacific Forum")
 
@@ -370,11 +377,9 @@ def test_a_failure_in_a_child_process_reaches_the_build(failure: Exception, word
             raise failure
         return item
 
-    for run in (lambda: workers.stream_out(range(10), produce, lambda _: None, 2, size=lambda _: 1),
-                lambda: workers.share_out(range(10), lambda share: [produce(i) for i in share], 2)):
-        with pytest.raises(ContentError) as raised:
-            run()
-        assert words in str(raised.value.problems[0])
+    with pytest.raises(ContentError) as raised:
+        workers.stream_out(range(10), produce, lambda _: None, 2, size=lambda _: 1, min_share=1)
+    assert words in str(raised.value.problems[0])
 
 
 @pytest.mark.usefixtures("forking")
@@ -432,3 +437,62 @@ def test_a_statement_file_is_read_again_only_when_its_signature_changes(
     build(content, tmp_path / "site", "--jobs", "1")
     assert read == ["s-2.md"]
     assert "T 2" in (tmp_path / "site/statements/s-2/index.html").read_text()
+
+
+def long_statements(count: int) -> dict[str, str]:
+    """`count` statements of about 20 KB of text each, every one saying which it is."""
+    paragraph = "The parties reaffirm their commitment to the principles agreed in Rome. " * 30
+    return {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}",
+                                                   f" Statement number {n}.\n\n" + f"{paragraph}\n\n" * 9)
+            for n in range(count)}
+
+
+def traced(run: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, int]:
+    """What `run(*args, **kwargs)` returns, and how many bytes it leaves allocated."""
+    tracemalloc.start()
+    try:
+        return run(*args, **kwargs), tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_build_keeps_the_bodies_out_of_memory(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    files = long_statements(100)
+    content = write_site(files)
+    bodies = sum(len(text) for text in files.values())  # about 2 MB, and three forms of each
+    options = Options(content=content, output=tmp_path / "site", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                      jobs=2)
+    check_site(options)  # the country data and such, loaded once for all
+    for writes, clean in ((True, True), (True, False), (False, False)):  # parsed, then from the store
+        checked, held = traced(check_site, replace(options, clean=clean), writes=writes)
+        statements = checked.index.statements
+        assert [s.id for s in statements if f"Statement number {s.id[2:]}." not in s.body_html] == []
+        assert all(s.text.startswith(f"The text of statement {s.id[2:]}.") for s in statements)
+        assert all(s.markdown.count("principles agreed in Rome") == 270 for s in statements)
+        if writes:  # a build: the bodies are in its spill file
+            assert held < bodies / 4
+        else:  # `check` writes nothing, not even a spill file: they are in memory
+            assert held > 2 * bodies
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site(long_statements(12))
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean")
+    written = 0
+    pwrite = os.pwrite
+
+    def fill_up(fd: int, data: bytes, offset: int) -> int:
+        nonlocal written
+        if written >= 60_000:  # the disk is full after the first shards
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written += len(data)
+        return pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", fill_up)
+    build(content, tmp_path / "site", "--clean")
+    assert 0 < written < sum(len(text) for text in long_statements(12).values())
+    assert tree(tmp_path / "site") == tree(tmp_path / "clean")

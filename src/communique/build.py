@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
@@ -61,7 +60,7 @@ from .stamp import (
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
-from .workers import share_out
+from .workers import stream_out
 from .write import (
     Made,
     Staged,
@@ -179,22 +178,22 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
                if relative in current and entry[0] == current[relative][0]}
     stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
 
-    def parse(shards: list[int]) -> list[bytes]:
-        packed = []
-        for shard in shards:
-            entries: dict[str, ParsedEntry] = {}
-            for source in by_shard[shard]:
-                digest, signature = current[source.relative]
-                found = (results.get(source.relative)
-                         or parse_statement_file(source, registry, files, url_pattern))
-                entries[source.relative] = (digest, *found, signature)
-            packed.append(store.pack(shard, entries))
-        return packed
+    def parse(shard: int) -> bytes:
+        entries: dict[str, ParsedEntry] = {}
+        for source in by_shard[shard]:
+            digest, signature = current[source.relative]
+            found = (results.get(source.relative)
+                     or parse_statement_file(source, registry, files, url_pattern))
+            entries[source.relative] = (digest, *found, signature)
+        return store.pack(shard, entries)
 
-    payloads = list(chain.from_iterable(share_out(stale, parse, jobs, min_share=1, only_children=True)))
-    while payloads:  # each freed once unpacked
-        entries = store.unpack(payloads.pop())
+    def unpack(payload: bytes) -> None:
+        entries = store.unpack(payload)
+        assert entries is not None, "packed by this build, in its context"
         results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
+
+    # Each shard is unpacked as it comes, so that no more than one is held in memory at a time.
+    stream_out(stale, parse, unpack, jobs, size=len, min_share=1)
     return [results[source.relative] for source in sources]
 
 

@@ -15,17 +15,19 @@ file it names still has the recorded inode, size and time. Anything else is a ca
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
+import tempfile
+import weakref
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .frontmatter import Node
 from .incremental import Keyed
-from .models import Listing, Site
+from .models import Body, Listing, Site
 from .problems import Problem
 from .stamp import (
     PACKAGE,
@@ -33,8 +35,9 @@ from .stamp import (
     file_digest,
     output_identity,
     read_checked,
+    read_payload,
     write_checked,
-    write_pickled,
+    write_payload,
 )
 from .validate import ParsedFile
 from .write import Written
@@ -208,7 +211,7 @@ class ParsedStore:
     """
 
     SHARDS = 32
-    KIND = b"communique-parsed-2"
+    KIND = b"communique-parsed-3"
 
     def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True) -> None:
         self.folder = cache_root(output) / "build" / f"{output.absolute().name}.parsed"
@@ -217,6 +220,8 @@ class ParsedStore:
         """Use what earlier builds stored (False for `--clean`)."""
         self.write = write
         """Store what this build parsed (False for `check`, which writes nothing)."""
+        self.spill = Spill(self.folder.parent) if write else None
+        """Where the bodies of what it loads are kept (a build's; `check` keeps them in memory)."""
 
     def shard_of(self, relative: str) -> int:
         """The shard that holds a file's entry."""
@@ -228,28 +233,126 @@ class ParsedStore:
         if not self.read:
             return entries
         for shard in range(self.SHARDS):
-            found = read_checked(self._path(shard), self.KIND)
-            if isinstance(found, tuple) and len(found) == 2 and found[0] == self.context:
-                entries.update(found[1])
+            payload = read_payload(self._path(shard), self.KIND)
+            try:
+                found = self.unpack(payload) if payload is not None else None
+            except Exception:  # the checksum matched but the contents do not load: not trusted
+                found = None
+            if found is not None:
+                entries.update(found)
         return entries
 
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
-        """One shard's entries, pickled (and stored when writing). Only the place of each field's
-        YAML node is kept (all that is needed once a file is parsed): a third of the size."""
-        for _digest, parsed, _problems, _signature in entries.values():
-            parsed.nodes = {name: Node(node.kind, node.line, node.column)
-                            for name, node in parsed.nodes.items()}
-        payload = pickle.dumps((self.context, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        """One shard's entries, packed (and stored when writing).
+
+        The packed bytes are the length of a pickle, the pickle, then the bodies' bytes one
+        after the other, which the pickle points into: the process that unpacks them moves the
+        bodies to its spill file without ever holding them as text.
+        """
+        bodies = io.BytesIO()
+        pickled = io.BytesIO()
+        _BodyPickler(pickled, bodies).dump((self.context, entries))
+        payload = len(pickled.getbuffer()).to_bytes(8, "big") + pickled.getbuffer() + bodies.getbuffer()
         if self.write:
-            write_pickled(self._path(shard), self.KIND, payload)
+            write_payload(self._path(shard), self.KIND, payload)
         return payload
 
-    @staticmethod
-    def unpack(payload: bytes) -> dict[str, ParsedEntry]:
-        """What `pack` packed."""
-        _context, entries = pickle.loads(payload)
-        return entries  # type: ignore[no-any-return]
+    def unpack(self, payload: bytes) -> dict[str, ParsedEntry] | None:
+        """What `pack` packed (None when it is another context's), each body in the spill file
+        if there is one, else in memory."""
+        length = int.from_bytes(payload[:8], "big")
+        view = memoryview(payload)
+        bodies = view[8 + length:]
+        at = self.spill.append(bodies) if self.spill is not None else None
+        found = _BodyUnpickler(io.BytesIO(view[8:8 + length]), bodies, self.spill, at).load()
+        if not isinstance(found, tuple) or len(found) != 2 or found[0] != self.context:
+            return None
+        return found[1]  # type: ignore[no-any-return]
 
     def _path(self, shard: int) -> Path:
         return self.folder / f"{shard:02d}.pickle"
 
+
+BodyPlace = tuple[int, tuple[int, int, int]]
+"""Where a packed body lies among a shard's bodies: its offset and the sizes of its parts."""
+
+
+class _BodyPickler(pickle.Pickler):
+    """Pickles parsed files with each body written to `bodies` instead (see `ParsedStore.pack`)."""
+
+    def __init__(self, file: io.BytesIO, bodies: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.bodies = bodies
+
+    def persistent_id(self, obj: object) -> BodyPlace | None:
+        if not isinstance(obj, Body):
+            return None
+        parts = [part.encode() for part in (obj.html, obj.text, obj.markdown)]
+        at = self.bodies.tell()
+        self.bodies.write(b"".join(parts))
+        return at, (len(parts[0]), len(parts[1]), len(parts[2]))
+
+
+class _BodyUnpickler(pickle.Unpickler):
+    """Unpickles what `_BodyPickler` pickled: each body kept by the `spill`, from `at` there
+    (where `bodies` were appended), or read from `bodies` into memory."""
+
+    def __init__(self, file: io.BytesIO, bodies: memoryview, spill: Spill | None, at: int | None) -> None:
+        super().__init__(file)
+        self.bodies, self.spill, self.at = bodies, spill, at
+
+    def persistent_load(self, pid: BodyPlace) -> Body:
+        start, sizes = pid
+        if self.spill is not None and self.at is not None:
+            return Body.kept(self.spill.read, self.at + start, sizes)
+        html_end = start + sizes[0]
+        text_end = html_end + sizes[1]
+        return Body(str(self.bodies[start:html_end], "utf-8"), str(self.bodies[html_end:text_end], "utf-8"),
+                    str(self.bodies[text_end:text_end + sizes[2]], "utf-8"))
+
+
+class Spill:
+    """Statement bodies kept in an unnamed file in the cache folder rather than in memory.
+
+    Bodies are most of what a build holds (about 95 MB of 120 at 10,000 statements), and only
+    the pages showing them need them: a shard's bodies are written here as it is unpacked, and
+    each is read back where it is shown, by this process or by a forked child (which shares the
+    open file). The file is deleted as soon as it is made, so it goes when the last process
+    holding it ends, however that ends. Where it cannot be made or written (a full disk, a
+    system without positioned reads), bodies stay in memory.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._fd = -1
+        if hasattr(os, "pread"):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._fd, name = tempfile.mkstemp(prefix=".bodies-", dir=folder)
+                os.unlink(name)
+            except OSError:
+                if self._fd >= 0:
+                    os.close(self._fd)
+                self._fd = -1
+        if self._fd >= 0:
+            weakref.finalize(self, os.close, self._fd)
+        self._end = 0
+        self._writable = self._fd >= 0
+
+    def append(self, data: memoryview) -> int | None:
+        """Add `data` at the end of the file; where it begins, or None if it could not be written
+        (then nothing more is added, and what was kept so far can still be read)."""
+        if not self._writable:
+            return None
+        at = self._end
+        try:
+            while data:
+                written = os.pwrite(self._fd, data, self._end)
+                self._end, data = self._end + written, data[written:]
+        except OSError:
+            self._writable = False
+            return None
+        return at
+
+    def read(self, at: int, size: int) -> str:
+        """The text of `size` bytes at `at`."""
+        return os.pread(self._fd, size, at).decode() if size else ""

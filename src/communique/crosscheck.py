@@ -93,15 +93,15 @@ def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict
     severity: Severity = "warning" if file.is_draft else "error"
     original_id = values.get("translation_of")
     if original_id is not None:
-        node = file.nodes["translation_of"]
+        place = file.places["translation_of"]
         original = by_id.get(original_id)
         if original is None:
-            problems.append(Problem(file.source.path, node.line, node.column,
+            problems.append(Problem(file.source.path, place.line, place.column,
                                     f"'translation_of' names no statement: no statement has the "
                                     f"id '{original_id}'", "translation_of",
                                     did_you_mean(original_id, by_id)))
         elif "translation_of" in original.values:
-            problems.append(Problem(file.source.path, node.line, node.column,
+            problems.append(Problem(file.source.path, place.line, place.column,
                                     f"'translation_of' names '{original_id}', which is itself a "
                                     "translation", "translation_of",
                                     f"name the original: "
@@ -114,13 +114,13 @@ def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict
                 problems.append(Problem(file.source.path, None, None,
                                         "a translation needs 'lang', the language it is in", "lang",
                                         severity=severity))
-    unread = file.invalid and not file.nodes  # its front matter could not be read at all
+    unread = file.invalid and not file.places  # its front matter could not be read at all
     for key in () if unread else REQUIRED:
-        if key not in values and key not in file.nodes:
+        if key not in values and key not in file.places:
             problems.append(Problem(file.source.path, None, None,
                                     f"missing required field '{key}'", key,
                                     _REQUIRED_HINTS[key], severity))
-    if file.body is None and not file.invalid:
+    if file.body.empty and not file.invalid:
         problems.append(Problem(file.source.path, file.body_line, None,
                                 "the statement has no text after the front matter", "body",
                                 "write the statement's text below the closing '---'", severity))
@@ -150,7 +150,6 @@ def _fingerprint(inputs: bytes, file: ParsedFile, original: ParsedFile | None,
 def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime,
                fingerprint: bytes) -> Statement:
     """The model; a draft's missing fields get stand-ins so that it can be previewed."""
-    body = file.body
     date = values.get("date") or PartialDate(now.year, now.month, now.day)
     meeting = values.get("meeting")
     if meeting is not None and meeting.start is None:
@@ -169,7 +168,7 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         date=date,
         type=statement_type,
         issuers=values.get("issuers", ()),
-        body_html=body.html if body else "",
+        body=file.body,
         lang=lang,
         meeting=meeting,
         participants=values.get("participants", ()),
@@ -183,14 +182,12 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         draft=values.get("draft", False),
         embargo=values.get("embargo"),
         corrections=values.get("corrections", ()),
-        links_to=body.links_to if body else (),
-        text=body.text if body else "",
+        links_to=file.links_to,
         fingerprint=fingerprint,
         listing=listing,
         aliases=values.get("aliases", ()),
         withdrawn=values.get("withdrawn"),
         attachments=values.get("attachments", ()),
-        markdown=file.markdown,
     )
 
 
@@ -221,9 +218,9 @@ def _check_aliases(by_id: dict[str, ParsedFile]) -> list[Problem]:
     problems = []
     claimed: dict[str, str] = {}
     for file in by_id.values():
-        node = file.nodes.get("aliases")
+        found = file.places.get("aliases")
         for alias in file.values.get("aliases", ()):
-            place = (file.source.path, node.line if node else None, node.column if node else None)
+            place = (file.source.path, found.line if found else None, found.column if found else None)
             if alias in by_id:
                 problems.append(Problem(*place, f"alias '{alias}' is the id of a statement "
                                                 f"({by_id[alias].source.path})", "aliases",

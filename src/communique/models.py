@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .dates import PartialDate
 
@@ -160,6 +161,75 @@ class Listing:
         return self._hash
 
 
+Reader = Callable[[int, int], str]
+"""Reads `size` bytes at an offset, decoded (see `cache.Spill`)."""
+
+
+class Body:
+    """What a statement says: its HTML, its plain text and its Markdown as written.
+
+    Held in memory, or `kept` in a file by a reader and read again each time it is asked for:
+    a build keeps its bodies out of memory that way (they are most of it), and the processes
+    that render the pages read each one where it is shown. Bodies compare, hash and pickle by
+    what they say, wherever they are kept.
+    """
+
+    __slots__ = ("_at", "_parts", "_read", "_sizes")
+
+    def __init__(self, html: str = "", text: str = "", markdown: str = "") -> None:
+        self._parts = (html, text, markdown)
+        self._read: Reader | None = None
+        self._at = 0
+        self._sizes = (0, 0, 0)
+
+    @classmethod
+    def kept(cls, read: Reader, at: int, sizes: tuple[int, int, int]) -> Body:
+        """The body whose three parts lie one after the other from `at`, of `sizes` bytes each."""
+        body = cls()
+        body._read, body._at, body._sizes = read, at, sizes
+        return body
+
+    def _part(self, n: int) -> str:
+        if self._read is None:
+            return self._parts[n]
+        return self._read(self._at + sum(self._sizes[:n]), self._sizes[n])
+
+    @property
+    def html(self) -> str:
+        """The rendered body (the only HTML taken from content); empty when there is none."""
+        return self._part(0)
+
+    @property
+    def text(self) -> str:
+        """Its plain text, for feeds, search and descriptions."""
+        return self._part(1)
+
+    @property
+    def markdown(self) -> str:
+        """The body as written, for the full-text open data."""
+        return self._part(2)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing but blank lines follows the front matter."""
+        return not self.markdown.strip()
+
+    def _said(self) -> tuple[str, str, str]:
+        return (self.html, self.text, self.markdown)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Body) and self._said() == other._said()
+
+    def __hash__(self) -> int:
+        return hash(self._said())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Body, self._said())
+
+    def __repr__(self) -> str:
+        return f"Body({self.markdown[:40]!r}…)"
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """One published (or withheld) statement, translations resolved."""
@@ -176,8 +246,8 @@ class Statement:
     """One of STATEMENT_TYPES."""
     issuers: tuple[Entity, ...]
     """Who released the text."""
-    body_html: str
-    """The rendered Markdown body (the only HTML taken from content)."""
+    body: Body
+    """What it says."""
     lang: str
     """BCP 47 language of the text."""
     meeting: Meeting | None = None
@@ -212,10 +282,6 @@ class Statement:
     """Set when the statement was withdrawn."""
     attachments: tuple[Attachment, ...] = ()
     """Files published with it."""
-    markdown: str = field(default="", repr=False)
-    """The body as written, for the full-text open data."""
-    text: str = field(default="", repr=False)
-    """The plain text of the body, for feeds and search."""
     preview: str | None = None
     """Why only a --drafts preview shows it: "draft" or "embargo"; None when it is published."""
     listing: Listing | None = field(default=None, compare=False, repr=False)
@@ -223,6 +289,21 @@ class Statement:
     fingerprint: bytes = field(default=b"", compare=False, repr=False)
     """Digest of everything the statement was made from (its file, its original's, the site's
     settings and files): equal fingerprints mean equal statements, so caches compare these."""
+
+    @property
+    def body_html(self) -> str:
+        """The rendered Markdown body (the only HTML taken from content)."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """The plain text of the body, for feeds and search."""
+        return self.body.text
+
+    @property
+    def markdown(self) -> str:
+        """The body as written, for the full-text open data."""
+        return self.body.markdown
 
     @property
     def direction(self) -> str:

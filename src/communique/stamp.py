@@ -205,7 +205,7 @@ def write_checked(path: Path, kind: bytes, value: object) -> None:
     _write_summed(path, kind, lambda out: pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def write_pickled(path: Path, kind: bytes, payload: bytes) -> None:
+def write_payload(path: Path, kind: bytes, payload: bytes) -> None:
     """`write_checked` of bytes made already (`read_payload` reads them back)."""
     _write_summed(path, kind, lambda out: out.write(payload))
 

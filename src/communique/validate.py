@@ -6,15 +6,23 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .discover import SourceFile, read_source
 from .entities import Registry
 from .fieldspec import STATEMENT_FIELDS, StatementReader
-from .frontmatter import Node, decode_text, parse_yaml, split_front_matter
-from .markdown import RenderedBody, render_body
+from .frontmatter import decode_text, parse_yaml, split_front_matter
+from .markdown import render_body
+from .models import Body
 from .problems import Problem
 from .slugs import ID_PATTERN, id_fault, slugify
+
+
+class Place(NamedTuple):
+    """Where a field's value is in its file (1-based)."""
+
+    line: int
+    column: int
 
 
 @dataclass(slots=True)
@@ -25,18 +33,18 @@ class ParsedFile:
     """Where it came from."""
     values: dict[str, Any] = field(default_factory=dict)
     """Field name to checked value, for the fields that were given and valid."""
-    nodes: dict[str, Node] = field(default_factory=dict)
-    """Field name to its YAML node, for messages that point at it."""
-    body: RenderedBody | None = None
-    """The rendered body, or None when it is empty."""
+    places: dict[str, Place] = field(default_factory=dict)
+    """Field name to where its value is, for messages that point at it."""
+    body: Body = field(default_factory=Body)
+    """The body: rendered, as plain text and as written."""
+    links_to: tuple[str, ...] = ()
+    """Ids of the statements its body links to."""
     body_line: int = 1
     """Line where the body starts."""
     invalid: bool = False
     """True when the file had errors: it is not assembled into a statement."""
     digest: bytes = b""
     """BLAKE2 digest of the file's bytes."""
-    markdown: str = ""
-    """The body as written."""
 
     @property
     def id(self) -> str:
@@ -84,7 +92,7 @@ def parse_statement_file(
     for name, (_key_node, node) in root.entries.items():
         if name not in STATEMENT_FIELDS:
             continue
-        parsed.nodes[name] = node
+        parsed.places[name] = Place(node.line, node.column)
         if node.is_null:
             reader.error(node, name, f"'{name}' is empty", "give a value or remove the line")
             continue
@@ -92,12 +100,14 @@ def parse_statement_file(
         if value is not None:
             parsed.values[name] = value
     parsed.body_line = split.body_line
-    parsed.markdown = split.body
     if split.body.strip():
         body, found = render_body(path, split.body, split.body_line, source.folder,
                                   statement_files, statement_url)
-        parsed.body = body
+        parsed.body = Body(body.html, body.text, split.body)
+        parsed.links_to = body.links_to
         reader.problems.extend(found)
+    else:
+        parsed.body = Body(markdown=split.body)
     problems += reader.problems
     parsed.invalid = any(p.is_error for p in problems)
     return parsed, problems

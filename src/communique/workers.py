@@ -2,10 +2,10 @@
 model already in memory.
 
 A build's costly steps (parsing statement files; rendering and writing pages) are independent
-per item. `share_out` splits the items between the calling process and forked children, and
-`stream_out` between children while the calling process writes what they send; each child
-sends its results back through a pipe, pickled. Nothing else is shared: a child writes
-only files nobody else writes, and ends with `os._exit`, so it never runs the parent's clean-up.
+per item. `stream_out` splits the items between forked children while the calling process takes
+in what they send (it unpacks parsed files, or writes pages); each child sends its results back
+through a pipe, pickled. Nothing else is shared: a child writes only files nobody else writes,
+and ends with `os._exit`, so it never runs the parent's clean-up.
 """
 
 from __future__ import annotations
@@ -52,47 +52,20 @@ def shares(items: Sequence[T], count: int) -> list[list[T]]:
     return [list(items[n::count]) for n in range(count)]
 
 
-def share_out(items: Sequence[T], work: Callable[[list[T]], R], jobs: int, *,
-              min_share: int | None = None, only_children: bool = False) -> list[R]:
-    """`work` over `items` split into up to `jobs` shares, in as many processes; the results in
-    share order (the caller's own share first).
-
-    A share has at least `min_share` items (default `MIN_SHARE`). With `only_children`, every
-    share goes to a child and this process only waits: for work whose result is sent back
-    anyway, in bytes the child also writes to disk.
-
-    A `ContentError` in a child is raised again here with its problems; any other failure of a
-    child becomes a `ContentError` that quotes its traceback.
-    """
-    smallest = MIN_SHARE if min_share is None else min_share
-    count = max(1, min(jobs, len(items) // max(1, smallest))) if can_fork() else 1
-    if count == 1:
-        return [work(list(items))]
-    split = shares(items, count)
-    children = _fork(_child, [(work, share) for share in (split if only_children else split[1:])])
-    try:
-        results = [] if only_children else [work(split[0])]
-        for process, receiver in children:
-            results.append(cast(R, _receive(receiver)))
-            process.join()
-    finally:
-        _reap(children)
-    return results
-
-
 def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[[R], None], jobs: int,
-               *, size: Callable[[R], int], batch: int = 1 << 20) -> None:
+               *, size: Callable[[R], int], batch: int = 1 << 20, min_share: int = MIN_SHARE) -> None:
     """`consume(produce(item))` for every item, with `produce` shared between up to `jobs`
     child processes and `consume` always in this one.
 
-    For work whose last step must not run in several processes at once: creating files in
-    one folder from two processes is several times slower than from one (the file system
-    serialises them), so children render and this process writes. It does nothing else: a
-    writer that also rendered a share held the children up (at 10,000 statements, rendering
-    took 11.8 s that way and 8 s this way). A child sends its results in batches of about
-    `batch` bytes (`size(result)` each); this process consumes them as they come.
+    For work whose last step must run in one process: the files a build parses are unpacked
+    into this one's memory, and creating files in one folder from two processes is several
+    times slower than from one (the file system serialises them), so children render and this
+    process writes. It does nothing else: a writer that also rendered a share held the children
+    up (at 10,000 statements, rendering took 11.8 s that way and 8 s this way). A child sends
+    its results in batches of about `batch` bytes (`size(result)` each); this process consumes
+    them as they come. A child gets at least `min_share` items.
     """
-    count = max(1, min(jobs, len(items) // MIN_SHARE)) if can_fork() else 1
+    count = max(1, min(jobs, len(items) // max(1, min_share))) if can_fork() else 1
     if count == 1:
         for item in items:
             consume(produce(item))
@@ -161,10 +134,6 @@ def _stream_child(produce: Callable[[T], R], share: list[T], size: Callable[[R],
         _send(sender, ("ok", pending))
 
     _run_child(stream, sender, parent)  # ends with ("ok", None): nothing more to come
-
-
-def _child(work: Callable[[list[T]], R], share: list[T], sender: Connection, parent: int) -> None:
-    _run_child(lambda: work(share), sender, parent)
 
 
 def _run_child(run: Callable[[], object], sender: Connection, parent: int) -> None:
