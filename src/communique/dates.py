@@ -85,6 +85,13 @@ def parse_instant(text: str) -> dt.datetime | None:
     return value
 
 
+def load_locale(lang: str) -> None:
+    """Load what writing dates in `lang` needs, now: a build does it before it forks the
+    processes that render its pages, which then share it instead of each loading it."""
+    PartialDate(2000, 1, 1).human(lang)
+    PartialDate(2000, 1).human(lang)
+
+
 @lru_cache(maxsize=64)
 def _locale(lang: str) -> Locale:
     try:

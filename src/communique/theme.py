@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from .charts import bar_chart
 from .cite import citation_text, json_ld
-from .dates import PartialDate, language_name
+from .dates import PartialDate, language_name, load_locale
 from .i18n import SOURCE_LANGUAGE, Pretranslate, direction, translations, ui_language
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .problems import Problem
@@ -44,6 +44,7 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
     """A Jinja environment with the site's URL helpers, filters and the words of `ui_lang`
     (default: the site's language, or English if there is no catalog for it)."""
     lang = ui_lang or ui_language(site.language) or SOURCE_LANGUAGE
+    load_locale(lang)
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
