@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import shutil
 import subprocess
@@ -19,8 +20,9 @@ from playwright.sync_api import Browser, Page
 from communique import build
 from communique.cli import main
 from communique.devserver import SiteState
+from communique.models import Statement
 from communique.options import Options
-from communique.serve import DevBuilder
+from communique.serve import DevBuilder, collect_garbage
 from tests.conftest import FULL_SITE, NOW
 
 STATEMENT = "statements/2024/2024-07-01-chairs-statement.md"
@@ -155,3 +157,28 @@ def test_a_session_starts_from_what_the_last_build_parsed(tmp_path: Path,
     source.write_text(source.read_text().replace("Japan, as chair", "Japan, holding the chair"))
     assert builder.rebuild()
     assert parsed == [STATEMENT]
+
+
+def test_a_long_session_keeps_only_the_current_statements(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    monkeypatch.chdir(tmp_path)
+    options = Options(content=content, now=dt.datetime.fromisoformat(NOW.replace("Z", "+00:00")),
+                      base_url="http://127.0.0.1:8000/")
+    builder = DevBuilder(options, SiteState(), log=lambda line: None)
+    source = content / STATEMENT
+    live: list[int] = []
+    try:
+        for n in range(4):  # a statement added each time: every file is checked again
+            (source.parent / f"added-{n}.md").write_text(
+                source.read_text().replace("aliases: [maritime-security-2024]\n", ""))
+            assert builder.rebuild()
+            builder.complete(stop=lambda: False)
+            collect_garbage()
+            gc.unfreeze()  # to see what collect_garbage froze, as it left it
+            live.append(sum(1 for o in gc.get_objects() if isinstance(o, Statement)))
+            gc.freeze()
+    finally:
+        gc.unfreeze()
+    assert live[-1] == live[0] + 3  # the three added: none of an earlier build's is left

@@ -195,7 +195,10 @@ class ChangeWatcher:
 
 def collect_garbage() -> None:
     """While idle: collect cycles, then move what survives (the caches, long-lived and acyclic) out
-    of the collector's sight, so that later collections do not re-scan 10^6 objects."""
+    of the collector's sight, so that later collections do not re-scan 10^6 objects. What was
+    moved there before is looked at again: the last build's pages hold cycles that became
+    garbage when this build replaced them, and would never be freed otherwise."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
