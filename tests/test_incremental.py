@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from communique import cache, opendata, workers, write
+from communique import cache, opendata, stamp, workers, write
 from communique.build import check_site
 from communique.cli import main
 from communique.options import Options
@@ -440,8 +440,9 @@ def test_a_statement_file_is_read_again_only_when_its_signature_changes(
 
 
 def long_statements(count: int) -> dict[str, str]:
-    """`count` statements of about 20 KB of text each, every one saying which it is."""
-    paragraph = "The parties reaffirm their commitment to the principles agreed in Rome. " * 30
+    """`count` statements of about 20 KB of text each, every one saying which it is, in
+    characters of one to four bytes."""
+    paragraph = "The parties reaffirm — réaffirment, 再確認する, 🕊 — the principles agreed in Rome. " * 30
     return {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}",
                                                    f" Statement number {n}.\n\n" + f"{paragraph}\n\n" * 9)
             for n in range(count)}
@@ -460,20 +461,62 @@ def traced(run: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, int]:
 def test_a_build_keeps_the_bodies_out_of_memory(write_site: Callable[..., Path], tmp_path: Path) -> None:
     files = long_statements(100)
     content = write_site(files)
-    bodies = sum(len(text) for text in files.values())  # about 2 MB, and three forms of each
+    bodies = sum(len(text.encode()) for text in files.values())  # about 2.5 MB, three forms of each
     options = Options(content=content, output=tmp_path / "site", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
                       jobs=2)
     check_site(options)  # the country data and such, loaded once for all
-    for writes, clean in ((True, True), (True, False), (False, False)):  # parsed, then from the store
-        checked, held = traced(check_site, replace(options, clean=clean), writes=writes)
-        statements = checked.index.statements
-        assert [s.id for s in statements if f"Statement number {s.id[2:]}." not in s.body_html] == []
-        assert all(s.text.startswith(f"The text of statement {s.id[2:]}.") for s in statements)
-        assert all(s.markdown.count("principles agreed in Rome") == 270 for s in statements)
-        if writes:  # a build: the bodies are in its spill file
+    for spilled, clean in ((True, True), (True, False), (False, False)):  # parsed, then from the store
+        with cache.Spill(tmp_path / "spill") as spill:
+            checked, held = traced(check_site, replace(options, clean=clean), writes=True,
+                                   spill=spill if spilled else None)
+            statements = checked.index.statements
+            assert [s.id for s in statements if f"Statement number {s.id[2:]}." not in s.body_html] == []
+            assert all(s.text.startswith(f"The text of statement {s.id[2:]}.") for s in statements)
+            assert all(s.markdown.count("再確認する, 🕊 — the principles") == 270 for s in statements)
+        if spilled:  # a build: the bodies are in its spill file
             assert held < bodies / 4
-        else:  # `check` writes nothing, not even a spill file: they are in memory
+            with pytest.raises(RuntimeError, match="after its build had ended"):
+                _ = statements[0].body_html
+        else:  # the dev server's first build, or a library's call: they are in memory
             assert held > 2 * bodies
+
+
+def open_below(folder: Path) -> list[str]:
+    """What this process has open inside `folder`, unlinked files included."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_build_leaves_no_spill_file_open(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    content = write_site(long_statements(8))
+    for _ in range(2):
+        build(content, tmp_path / "site", "--clean")
+        assert open_below(tmp_path / ".communique-cache") == []
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_shard_whose_bodies_are_cut_short_is_not_trusted(write_site: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    content = write_site(long_statements(8))
+    build(content, tmp_path / "site")
+    clean = tree(tmp_path / "site")
+    shards = sorted((tmp_path / ".communique-cache/build/site.parsed").glob("*.pickle"))
+    assert shards
+    for shard in shards:  # each still carries a right checksum
+        payload = stamp.read_payload(shard, cache.ParsedStore.KIND)
+        assert payload is not None
+        stamp.write_payload(shard, cache.ParsedStore.KIND, payload[:-100])
+    shutil.rmtree(tmp_path / "site")  # every page made again, from the store
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean
 
 
 @pytest.mark.usefixtures("forking")

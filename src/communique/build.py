@@ -21,6 +21,7 @@ from .cache import (
     Manifest,
     ParsedEntry,
     ParsedStore,
+    Spill,
     code_digest,
     current_digest,
     global_key,
@@ -51,6 +52,7 @@ from .stamp import (
     Freshness,
     Outcome,
     Stamp,
+    cache_root,
     default_theme_dir,
     freshness,
     inputs_stamp,
@@ -106,13 +108,15 @@ class BuildResult:
 
 
 def check_site(options: Options, cache: ParseCache | None = None,
-               progress: Progress | None = None, writes: bool = False) -> CheckedSite:
+               progress: Progress | None = None, writes: bool = False,
+               spill: Spill | None = None) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error.
 
     Parsed files are taken from the dev server's `cache` when given, else (and for the dev
     server's first build) from the store of earlier builds beside the output (see
     `cache.ParsedStore`), which a build `writes` to; the files missing from both are parsed by
-    `options.jobs` processes.
+    `options.jobs` processes. Their bodies are kept in a build's `spill` file, if given, and
+    can be read until it is closed; else in memory.
     """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -144,7 +148,8 @@ def check_site(options: Options, cache: ParseCache | None = None,
         # server and a build share the store).
         context = hashlib.blake2b(code_digest() + sources_digest(options.content, files), digest_size=16)
         context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
-        store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes)
+        store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes,
+                            spill=spill)
         results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
         if cache is not None:
             for source, (result, found) in zip(sources, results, strict=True):
@@ -228,7 +233,13 @@ def build_site(options: Options, project: Path | None = None, progress: Progress
     if fresh.unchanged is not None:
         outcome = up_to_date(options, fresh.unchanged)
         return BuildResult(outcome, outcome.files, 0, up_to_date=True)
-    checked = check_site(options, progress=progress, writes=True)
+    with Spill(cache_root(options.output) / "build") as spill:
+        return _build(options, progress, fresh, spill)
+
+
+def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill) -> BuildResult:
+    """`build_site` once it is known that something changed; statement bodies in `spill`."""
+    checked = check_site(options, progress=progress, writes=True, spill=spill)
     collect_from_now_on()
     progress.stage("laying out the site")
     output, copies = render_checked(checked, options.content, shown=options.content_shown)

@@ -213,15 +213,16 @@ class ParsedStore:
     SHARDS = 32
     KIND = b"communique-parsed-3"
 
-    def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True) -> None:
+    def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True,
+                 spill: Spill | None = None) -> None:
         self.folder = cache_root(output) / "build" / f"{output.absolute().name}.parsed"
         self.context = context
         self.read = read
         """Use what earlier builds stored (False for `--clean`)."""
         self.write = write
         """Store what this build parsed (False for `check`, which writes nothing)."""
-        self.spill = Spill(self.folder.parent) if write else None
-        """Where the bodies of what it loads are kept (a build's; `check` keeps them in memory)."""
+        self.spill = spill
+        """Where the bodies of what it loads are kept (a build's); None: in memory."""
 
     def shard_of(self, relative: str) -> int:
         """The shard that holds a file's entry."""
@@ -245,14 +246,17 @@ class ParsedStore:
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
         """One shard's entries, packed (and stored when writing).
 
-        The packed bytes are the length of a pickle, the pickle, then the bodies' bytes one
-        after the other, which the pickle points into: the process that unpacks them moves the
-        bodies to its spill file without ever holding them as text.
+        The packed bytes are the context (after its length), the length of a pickle, the
+        pickle, then the bodies' bytes one after the other, which the pickle points into: the
+        process that unpacks them moves the bodies to its spill file without ever holding
+        them as text.
         """
         bodies = io.BytesIO()
         pickled = io.BytesIO()
-        _BodyPickler(pickled, bodies).dump((self.context, entries))
-        payload = len(pickled.getbuffer()).to_bytes(8, "big") + pickled.getbuffer() + bodies.getbuffer()
+        _BodyPickler(pickled, bodies).dump(entries)
+        payload = b"".join((len(self.context).to_bytes(2, "big"), self.context,
+                            len(pickled.getbuffer()).to_bytes(8, "big"), pickled.getbuffer(),
+                            bodies.getbuffer()))
         if self.write:
             write_payload(self._path(shard), self.KIND, payload)
         return payload
@@ -260,14 +264,16 @@ class ParsedStore:
     def unpack(self, payload: bytes) -> dict[str, ParsedEntry] | None:
         """What `pack` packed (None when it is another context's), each body in the spill file
         if there is one, else in memory."""
-        length = int.from_bytes(payload[:8], "big")
         view = memoryview(payload)
-        bodies = view[8 + length:]
-        at = self.spill.append(bodies) if self.spill is not None else None
-        found = _BodyUnpickler(io.BytesIO(view[8:8 + length]), bodies, self.spill, at).load()
-        if not isinstance(found, tuple) or len(found) != 2 or found[0] != self.context:
+        size = int.from_bytes(view[:2], "big")
+        if bytes(view[2:2 + size]) != self.context:
             return None
-        return found[1]  # type: ignore[no-any-return]
+        start = 2 + size + 8
+        length = int.from_bytes(view[start - 8:start], "big")
+        bodies = view[start + length:]
+        at = self.spill.append(bodies) if self.spill is not None else None
+        found = _BodyUnpickler(io.BytesIO(view[start:start + length]), bodies, self.spill, at).load()
+        return found if isinstance(found, dict) else None
 
     def _path(self, shard: int) -> Path:
         return self.folder / f"{shard:02d}.pickle"
@@ -303,6 +309,8 @@ class _BodyUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: BodyPlace) -> Body:
         start, sizes = pid
+        if start < 0 or min(sizes) < 0 or start + sum(sizes) > len(self.bodies):
+            raise pickle.UnpicklingError("a body lies outside the shard's bodies")
         if self.spill is not None and self.at is not None:
             return Body.kept(self.spill.read, self.at + start, sizes)
         html_end = start + sizes[0]
@@ -317,9 +325,9 @@ class Spill:
     Bodies are most of what a build holds (about 95 MB of 120 at 10,000 statements), and only
     the pages showing them need them: a shard's bodies are written here as it is unpacked, and
     each is read back where it is shown, by this process or by a forked child (which shares the
-    open file). The file is deleted as soon as it is made, so it goes when the last process
-    holding it ends, however that ends. Where it cannot be made or written (a full disk, a
-    system without positioned reads), bodies stay in memory.
+    open file). The file has no name (or loses it at once), so it goes when the build closes it
+    or its last process ends, however that ends. Where it cannot be made or written (a full
+    disk, a system without positioned reads), bodies stay in memory.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -327,16 +335,25 @@ class Spill:
         if hasattr(os, "pread"):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                self._fd, name = tempfile.mkstemp(prefix=".bodies-", dir=folder)
-                os.unlink(name)
+                with tempfile.TemporaryFile(dir=folder) as file:
+                    self._fd = os.dup(file.fileno())
             except OSError:
-                if self._fd >= 0:
-                    os.close(self._fd)
                 self._fd = -1
-        if self._fd >= 0:
-            weakref.finalize(self, os.close, self._fd)
+        self._close = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
         self._end = 0
         self._writable = self._fd >= 0
+
+    def __enter__(self) -> Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file: a body kept in it can no longer be read (see `read`)."""
+        if self._close is not None:
+            self._close()
+        self._fd, self._writable = -1, False
 
     def append(self, data: memoryview) -> int | None:
         """Add `data` at the end of the file; where it begins, or None if it could not be written
@@ -355,4 +372,6 @@ class Spill:
 
     def read(self, at: int, size: int) -> str:
         """The text of `size` bytes at `at`."""
+        if self._fd < 0:
+            raise RuntimeError("a statement's body was asked for after its build had ended")
         return os.pread(self._fd, size, at).decode() if size else ""

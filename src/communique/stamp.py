@@ -214,13 +214,17 @@ def _write_summed(path: Path, kind: bytes, fill: Callable[[_Summing], object]) -
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}")
     header = _header(kind)
-    with temporary.open("wb") as file:
-        file.write(header + bytes(32))
-        out = _Summing(file)
-        fill(out)
-        file.seek(len(header))
-        file.write(out.digest.digest())
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as file:
+            file.write(header + bytes(32))
+            out = _Summing(file)
+            fill(out)
+            file.seek(len(header))
+            file.write(out.digest.digest())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class _Summing:
