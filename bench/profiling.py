@@ -69,11 +69,17 @@ def summarise(path: str) -> str:
 
 
 def profile_cold_build(tools: Tools, workspace: Workspace) -> str:
-    """Run one cold `build --clean --no-search` under cProfile and summarise it."""
+    """Run one cold `build --clean --no-search --jobs 1` under cProfile and summarise it."""
     clear_communique(workspace, 0)
     path = str(workspace.root / "cold-build.prof")
-    argv = [tools.python, "-m", "cProfile", "-o", path, "-m", "communique", "build", "--clean",
-            "--no-search", "--content", "content", "--output", "_site", "--quiet", "--now", NOW]
+    # `python -m communique` ends with os._exit after a build, before cProfile could write its
+    # file: the profile wraps `main`, which returns. One process, so that the parsing and the
+    # rendering (done by forked children otherwise) are in it.
+    args = ["build", "--clean", "--no-search", "--jobs", "1", "--content", "content", "--output", "_site",
+            "--quiet", "--now", NOW]
+    code = (f"import cProfile, sys; from communique.cli import main; sys.argv = ['communique', *{args!r}]; "
+            f"cProfile.run('main()', {path!r})")
+    argv = [tools.python, "-c", code]
     sample = run_measured(argv, workspace.root)
     header = (f"{workspace.size:,} statements, cold build under cProfile: {sample.seconds:.2f} s wall, "
               f"{sample.peak_kib / 1024:.0f} MiB peak RSS")
