@@ -26,7 +26,6 @@ import ctypes
 import errno
 import fcntl
 import hashlib
-import mmap
 import os
 import shutil
 import struct
@@ -518,7 +517,9 @@ def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
             if isinstance(piece, tuple):
                 piece_key, make = piece
                 place = old[1].get(piece_key) if old is not None else None
-                chunk = old[0][place[0]:place[0] + place[1]] if old is not None and place else make()
+                chunk = _read_piece(old[0], *place) if old is not None and place else None
+                if chunk is None:
+                    chunk = make()
                 rows.append((piece_key, offset, len(chunk)))
             else:
                 chunk = piece
@@ -528,6 +529,15 @@ def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
     return hashing.digest(), PieceTable.pack(rows)
 
 
+def _read_piece(fd: int, offset: int, length: int) -> bytes | None:
+    """The piece of the live file at `offset`; None if it cannot be read whole."""
+    try:
+        chunk = os.pread(fd, length, offset)
+    except OSError:
+        return None
+    return chunk if len(chunk) == length else None
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -535,18 +545,19 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _old_pieces(stack: contextlib.ExitStack, live: str | None,
-                old: Written | None) -> tuple[mmap.mmap, dict[bytes, tuple[int, int]]] | None:
-    """The live file mapped into memory and where its pieces lie, when it has any to give."""
+                old: Written | None) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
+    """The live file, open, and where its pieces lie, when it has any to give. Each piece is
+    read on its own (mapping the file would count its tens of megabytes as the process's own)."""
     if live is None or old is None or not old.pieces or not old.size:
         return None
     try:
-        with open(live, "rb") as file:
-            mapped = stack.enter_context(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+        fd = os.open(live, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    if len(mapped) != old.size:
+    stack.callback(os.close, fd)
+    if os.fstat(fd).st_size != old.size:
         return None
-    return mapped, PieceTable.unpack(old.pieces, old.size)
+    return fd, PieceTable.unpack(old.pieces, old.size)
 
 
 def _describe(error: OSError, staging: Path) -> str:
