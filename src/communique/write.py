@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from .problems import ContentError, Problem
 from .slugs import RESERVED_NAMES
@@ -529,10 +529,11 @@ def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
     return hashing.digest(), PieceTable.pack(rows)
 
 
-def _read_piece(fd: int, offset: int, length: int) -> bytes | None:
+def _read_piece(file: BinaryIO, offset: int, length: int) -> bytes | None:
     """The piece of the live file at `offset`; None if it cannot be read whole."""
     try:
-        chunk = os.pread(fd, length, offset)
+        file.seek(offset)  # no system call when the piece follows the last one
+        chunk = file.read(length)
     except OSError:
         return None
     return chunk if len(chunk) == length else None
@@ -545,19 +546,19 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _old_pieces(stack: contextlib.ExitStack, live: str | None,
-                old: Written | None) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
-    """The live file, open, and where its pieces lie, when it has any to give. Each piece is
-    read on its own (mapping the file would count its tens of megabytes as the process's own)."""
+                old: Written | None) -> tuple[BinaryIO, dict[bytes, tuple[int, int]]] | None:
+    """The live file, open, and where its pieces lie, when it has any to give. It is read a
+    megabyte at a time, in the order its pieces come (mapping it instead would count its tens
+    of megabytes as the process's own)."""
     if live is None or old is None or not old.pieces or not old.size:
         return None
     try:
-        fd = os.open(live, os.O_RDONLY | os.O_CLOEXEC)
+        file = stack.enter_context(open(live, "rb", buffering=1 << 20))  # noqa: SIM115
     except OSError:
         return None
-    stack.callback(os.close, fd)
-    if os.fstat(fd).st_size != old.size:
+    if os.fstat(file.fileno()).st_size != old.size:
         return None
-    return fd, PieceTable.unpack(old.pieces, old.size)
+    return file, PieceTable.unpack(old.pieces, old.size)
 
 
 def _describe(error: OSError, staging: Path) -> str:
