@@ -211,8 +211,10 @@ class Body:
 
     @property
     def empty(self) -> bool:
-        """True when nothing but blank lines follows the front matter."""
-        return not self.markdown.strip()
+        """True when nothing but blank lines follows the front matter (a body with HTML is not:
+        known without reading a kept body)."""
+        has_html = bool(self._sizes[0]) if self._read is not None else bool(self._parts[0])
+        return not has_html and not self.markdown.strip()
 
     def _said(self) -> tuple[str, str, str]:
         return (self.html, self.text, self.markdown)
