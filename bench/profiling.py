@@ -5,7 +5,7 @@ from __future__ import annotations
 import pstats
 import re
 
-from cases import NOW, Tools, Workspace, clear_communique
+from cases import NOW, Tools, Workspace, clear_communique, purge_cleared
 from measure import run_measured
 
 PACKAGE_MARK = "/communique/"
@@ -80,7 +80,10 @@ def profile_cold_build(tools: Tools, workspace: Workspace) -> str:
     code = (f"import cProfile, sys; from communique.cli import main; sys.argv = ['communique', *{args!r}]; "
             f"cProfile.run('main()', {path!r})")
     argv = [tools.python, "-c", code]
-    sample = run_measured(argv, workspace.root)
+    try:
+        sample = run_measured(argv, workspace.root)
+    finally:
+        purge_cleared(workspace)
     header = (f"{workspace.size:,} statements, cold build under cProfile: {sample.seconds:.2f} s wall, "
               f"{sample.peak_kib / 1024:.0f} MiB peak RSS")
     return header + "\n" + summarise(path)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from cases import REPO, Case, Side, Tools, Workspace, all_cases, cold_cases
+from cases import REPO, Case, Side, Tools, Workspace, all_cases, cold_cases, purge_cleared
 from corpus import DEFAULT_SEED
 from measure import CommandFailed, Sample, run_measured, run_quietly
 from profiling import profile_cold_build
@@ -123,14 +123,19 @@ def measure_case(workspace: Workspace, case: Case, runs: int) -> Row:
 
 def benchmark(sizes: Sequence[int], cases: list[Case], runs: int, seed: int) -> list[Row]:
     """Every case at every size; progress on standard error."""
-    rows = []
-    for size in sizes:
-        print(f"generating {size:,} statements …", file=sys.stderr)
-        workspace = prepare_workspace(size, seed, hugo=True)
-        for case in cases:
-            print(f"  {size:,}: {case.label} …", file=sys.stderr, end=" ", flush=True)
-            rows.append(measure_case(workspace, case, runs))
-            print(result_line(rows[-1])[2], "|", result_line(rows[-1])[5], file=sys.stderr)
+    rows: list[Row] = []
+    workspaces: list[Workspace] = []
+    try:
+        for size in sizes:
+            print(f"generating {size:,} statements …", file=sys.stderr)
+            workspaces.append(workspace := prepare_workspace(size, seed, hugo=True))
+            for case in cases:
+                print(f"  {size:,}: {case.label} …", file=sys.stderr, end=" ", flush=True)
+                rows.append(measure_case(workspace, case, runs))
+                print(result_line(rows[-1])[2], "|", result_line(rows[-1])[5], file=sys.stderr)
+    finally:  # not between sizes: the deletions would slow the next size's first cold builds
+        for workspace in workspaces:
+            purge_cleared(workspace)
     return rows
 
 
