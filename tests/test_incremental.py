@@ -419,6 +419,47 @@ def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[...
     assert tree(tmp_path / "site") == tree(tmp_path / "clean")
 
 
+def test_kept_open_data_records_are_copied_in_runs(write_site: Callable[..., Path], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records an edit leaves alone are copied from the live file in one run before the
+    edited record and one after it, not one by one."""
+    content = write_site(statements(6))
+    build(content, tmp_path / "site", "--jobs", "1")
+    runs: list[int] = []
+    copy_range = write._copy_range
+    monkeypatch.setattr(write, "_copy_range", lambda source, target, start, length: (
+        runs.append(length) or copy_range(source, target, start, length)))
+    (content / "statements/s-2.md").write_text(statement_text(2, 2, 2020, "S 2", " Edited."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert len(runs) == 6  # two runs in each of the three open data files
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
+    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "buffer"])
+def test_a_kept_run_the_live_file_no_longer_holds_is_made_again(tmp_path: Path, kernel: bool,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    if not kernel:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    pieces = [b"first record;", b"second record;", b"third record;"]
+    live = tmp_path / "live"
+    live.write_bytes(b"".join(pieces)[:len(pieces[0]) + 5])  # cut short in the second piece
+    source = os.open(live, os.O_RDONLY)
+    target = os.open(tmp_path / "new", os.O_WRONLY | os.O_CREAT)
+    try:
+        run = write._KeptRun(target, source)
+        offset = 0
+        for piece in pieces:
+            run.add(offset, len(piece), lambda piece=piece: piece)
+            offset += len(piece)
+        run.flush()
+    finally:
+        os.close(source)
+        os.close(target)
+    assert (tmp_path / "new").read_bytes() == b"".join(pieces)
+
+
 def test_a_statement_file_is_read_again_only_when_its_signature_changes(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(4)})

@@ -42,7 +42,7 @@ from .stamp import (
 from .validate import ParsedFile
 from .write import Written
 
-FORMAT = b"communique-build-3"
+FORMAT = b"communique-build-4"
 """Change when the manifest's layout or the meaning of its keys changes."""
 
 

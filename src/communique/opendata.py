@@ -110,6 +110,10 @@ def _csv_line(row: list[str]) -> bytes:
     return buffer.getvalue().encode()
 
 
+def _after(separator: bytes, make: Callable[[Statement], bytes], statement: Statement) -> bytes:
+    return separator + make(statement)
+
+
 def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> None:
     """`statements.json`, `statements.jsonl`, `statements.csv` and the `/data/` page."""
 
@@ -117,12 +121,12 @@ def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> Non
                 tail: bytes) -> Iterator[Piece]:
         # In pieces, written as they come (`statements.jsonl` alone is about 7 KB per statement),
         # each record keyed by its statement, so that a build encodes only the records that changed.
+        # A record after the first carries the separator before it: the records a build keeps
+        # then follow each other in the live file, and are copied from it in one run.
         yield head
         for n, statement in enumerate(index.statements):
-            if n:
-                yield separator
-            key = (kind, statement.fingerprint)
-            yield key, partial(r.part, key, partial(make, statement))
+            key = (kind, n > 0, statement.fingerprint)
+            yield key, partial(r.part, key, partial(_after, separator if n else b"", make, statement))
         yield tail
 
     def json_file() -> Iterator[Piece]:

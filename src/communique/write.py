@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from .problems import ContentError, Problem
 from .slugs import RESERVED_NAMES
@@ -133,7 +133,7 @@ class Written(NamedTuple):
     key: bytes
     """Digest of what the file's bytes follow from (see `output.File`); empty when unknown."""
     digest: bytes
-    """Digest of the file's bytes."""
+    """Digest of the file's bytes (of a file made in pieces, see `pieces_digest`)."""
     size: int
     """Its size in bytes."""
     mtime_ns: int
@@ -345,18 +345,20 @@ Made = bytes | Iterator[DigestedPiece]
 
 
 class PieceTable:
-    """Where the keyed pieces of a file lie in it: 28 bytes each (key digest, offset, length)."""
+    """Where the keyed pieces of a file lie in it: 44 bytes each (key digest, offset, length,
+    digest of the piece's bytes)."""
 
-    ENTRY = struct.Struct("<16sQI")
+    ENTRY = struct.Struct("<16sQI16s")
 
     @classmethod
-    def pack(cls, rows: Iterable[tuple[bytes, int, int]]) -> bytes:
+    def pack(cls, rows: Iterable[tuple[bytes, int, int, bytes]]) -> bytes:
         return b"".join(cls.ENTRY.pack(*row) for row in rows)
 
     @classmethod
-    def unpack(cls, table: bytes, size: int) -> dict[bytes, tuple[int, int]]:
-        """Key digest to (offset, length), for the pieces that lie inside a file of `size` bytes."""
-        return {key: (offset, length) for key, offset, length in cls.ENTRY.iter_unpack(table)
+    def unpack(cls, table: bytes, size: int) -> dict[bytes, tuple[int, int, bytes]]:
+        """Key digest to (offset, length, digest), for the pieces that lie inside a file of
+        `size` bytes."""
+        return {key: (offset, length, digest) for key, offset, length, digest in cls.ENTRY.iter_unpack(table)
                 if offset + length <= size}
 
 
@@ -507,36 +509,119 @@ def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
 
 def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
                   previous: tuple[str | None, Written | None]) -> tuple[bytes, bytes]:
-    """Write `pieces` to `fd`: the digest of the bytes written, and the table of keyed pieces."""
-    hashing = hashlib.blake2b(digest_size=16)
-    rows: list[tuple[bytes, int, int]] = []
+    """Write `pieces` to `fd`: the file's digest (see `pieces_digest`) and the table of its keyed
+    pieces. A run of pieces kept from the live file is copied by the kernel in one call, and their
+    recorded digests stand for their bytes, which never pass through this process."""
+    hashing = hashlib.blake2b(digest_size=16, person=PIECED)
+    rows: list[tuple[bytes, int, int, bytes]] = []
     offset = 0
     with contextlib.ExitStack() as stack:
         old = _old_pieces(stack, *previous)
+        kept = _KeptRun(fd, old[0]) if old is not None else None
         for piece in pieces:
             if isinstance(piece, tuple):
                 piece_key, make = piece
                 place = old[1].get(piece_key) if old is not None else None
-                chunk = _read_piece(old[0], *place) if old is not None and place else None
-                if chunk is None:
-                    chunk = make()
-                rows.append((piece_key, offset, len(chunk)))
+                if kept is not None and place is not None:
+                    start, length, content = place
+                    kept.add(start, length, make)
+                    rows.append((piece_key, offset, length, content))
+                    hashing.update(content)
+                    offset += length
+                    continue
+                chunk = make()
+                content = piece_digest(chunk)
+                rows.append((piece_key, offset, len(chunk), content))
             else:
                 chunk = piece
-            hashing.update(chunk)
+                content = piece_digest(chunk)
+            if kept is not None:
+                kept.flush()
+            hashing.update(content)
             offset += len(chunk)
             _write_all(fd, chunk)
+        if kept is not None:
+            kept.flush()
     return hashing.digest(), PieceTable.pack(rows)
 
 
-def _read_piece(file: BinaryIO, offset: int, length: int) -> bytes | None:
-    """The piece of the live file at `offset`; None if it cannot be read whole."""
-    try:
-        file.seek(offset)  # no system call when the piece follows the last one
-        chunk = file.read(length)
-    except OSError:
-        return None
-    return chunk if len(chunk) == length else None
+PIECED = b"communique-piece"
+"""Sets apart the digest of a file made in pieces from the digest of a file made whole."""
+
+
+def piece_digest(chunk: bytes) -> bytes:
+    """The digest of one piece's bytes, as the piece table records it."""
+    return hashlib.blake2b(chunk, digest_size=16).digest()
+
+
+def pieces_digest(chunks: Iterable[bytes]) -> bytes:
+    """The digest a file made in pieces is recorded with: of its pieces' digests, in order, so
+    that a piece kept from the live file need not be read to be counted."""
+    hashing = hashlib.blake2b(digest_size=16, person=PIECED)
+    for chunk in chunks:
+        hashing.update(piece_digest(chunk))
+    return hashing.digest()
+
+
+class _KeptRun:
+    """Consecutive pieces kept from the live file, copied to the new one together."""
+
+    __slots__ = ("length", "makers", "source", "start", "target")
+
+    def __init__(self, target: int, source: int) -> None:
+        self.target, self.source = target, source
+        self.start, self.length = 0, 0
+        self.makers: list[tuple[int, Callable[[], bytes]]] = []
+
+    def add(self, start: int, length: int, make: Callable[[], bytes]) -> None:
+        """One more kept piece: `length` bytes at `start` in the live file."""
+        if self.makers and start != self.start + self.length:
+            self.flush()
+        if not self.makers:
+            self.start = start
+        self.length += length
+        self.makers.append((length, make))
+
+    def flush(self) -> None:
+        """Copy the run; what the live file no longer holds (cut short since) is made again."""
+        if not self.makers:
+            return
+        copied = _copy_range(self.source, self.target, self.start, self.length)
+        for length, make in self.makers:
+            if copied < length:
+                _write_all(self.target, make()[max(copied, 0):])
+            copied -= length
+        self.start, self.length, self.makers = 0, 0, []
+
+
+def _copy_range(source: int, target: int, start: int, length: int) -> int:
+    """Append up to `length` bytes of `source` from `start` to `target`: by the kernel where it
+    can (Linux `copy_file_range`), else through a buffer. How many bytes were copied (fewer only
+    if the source ends sooner or cannot be read)."""
+    copied = 0
+    kernel = getattr(os, "copy_file_range", None)
+    while copied < length:
+        try:
+            if kernel is not None:
+                done = kernel(source, target, length - copied, start + copied)
+            else:
+                chunk = os.pread(source, min(length - copied, 1 << 20), start + copied)
+                _write_all(target, chunk)
+                done = len(chunk)
+        except OSError as error:
+            if kernel is not None and error.errno in _NO_KERNEL_COPY:
+                kernel = None  # another file system, or no such call: through a buffer
+                continue
+            return copied
+        if done == 0:
+            return copied
+        copied += done
+    return copied
+
+
+_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP,
+                             errno.EBADF})
+"""copy_file_range errors meaning "not between these two files": copy through a buffer."""
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -546,19 +631,18 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _old_pieces(stack: contextlib.ExitStack, live: str | None,
-                old: Written | None) -> tuple[BinaryIO, dict[bytes, tuple[int, int]]] | None:
-    """The live file, open, and where its pieces lie, when it has any to give. It is read a
-    megabyte at a time, in the order its pieces come (mapping it instead would count its tens
-    of megabytes as the process's own)."""
+                old: Written | None) -> tuple[int, dict[bytes, tuple[int, int, bytes]]] | None:
+    """The live file, open, and where its pieces lie, when it has any to give."""
     if live is None or old is None or not old.pieces or not old.size:
         return None
     try:
-        file = stack.enter_context(open(live, "rb", buffering=1 << 20))  # noqa: SIM115
+        fd = os.open(live, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    if os.fstat(file.fileno()).st_size != old.size:
+    stack.callback(os.close, fd)
+    if os.fstat(fd).st_size != old.size:
         return None
-    return file, PieceTable.unpack(old.pieces, old.size)
+    return fd, PieceTable.unpack(old.pieces, old.size)
 
 
 def _describe(error: OSError, staging: Path) -> str:
