@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .incremental import Keyed
+from .incremental import MEMO_FROM, Keyed
 from .models import Body, Listing, Site
 from .problems import Problem
 from .stamp import (
@@ -117,7 +117,8 @@ class KeyDigests:
 
     A key is a frozen value (see `incremental.freeze`): tuples of bytes, strings, numbers and
     small frozen models. Collections shared between pages (a meeting's listings) are digested
-    once per build, by identity.
+    once per build, by identity: `Keyed` values, listings and tuples of `MEMO_FROM` items or
+    more; a smaller tuple is digested where it comes.
     """
 
     def __init__(self, prefix: bytes) -> None:
@@ -155,9 +156,9 @@ class KeyDigests:
                 elif kind is bytes:
                     update(b"y%d:" % len(item))
                     update(item)
-                elif kind is tuple or kind is Keyed or kind is Listing:
+                elif kind is Keyed or kind is Listing or (kind is tuple and len(item) >= MEMO_FROM):
                     known = memo.get(id(item))
-                    update(known[1] if known is not None else self._digest(item))
+                    update(b"d" + (known[1] if known is not None else self._digest(item)))
                 else:
                     self._feed(digest, item)
         elif kind is bytes:

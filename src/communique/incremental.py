@@ -9,7 +9,7 @@ context, compared by value, so a page is re-rendered exactly when something it s
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sized
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -91,8 +91,8 @@ def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> H
     """A hashable key for a template context, compared by value.
 
     A statement stands for itself by its fingerprint; other dataclasses, lists and dicts become
-    tuples. `memo` remembers collections by identity within one build, where the same group of
-    statements appears in many contexts.
+    tuples. `memo` remembers large collections by identity within one build, where the same
+    group of statements appears in many contexts (see `MEMO_FROM`).
     """
     kind = type(value)
     if kind is Statement:
@@ -113,9 +113,20 @@ def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> H
         frozen = (kind.__name__, *(freeze(getattr(value, name), memo) for name in names))
     else:
         frozen = value
-    if memo is not None:  # the entry holds `value`, so its id is not reused during the build
+    if memo is not None and _shared(value):  # the entry holds `value`: its id is not reused
         memo[id(value)] = (value, frozen)
     return frozen
+
+
+MEMO_FROM = 16
+"""A collection this large is remembered by identity (see `freeze`, `cache.KeyDigests`): one
+shared between pages, such as a meeting's statements. A smaller one is worked out each time it
+comes: most are a page's own, and remembering each for the whole build would cost more memory
+than working it out again costs time."""
+
+
+def _shared(value: Any) -> bool:
+    return len(value) >= MEMO_FROM if isinstance(value, Sized) else False
 
 
 class Keyed:
