@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import os
 import shutil
 import time
@@ -129,10 +130,8 @@ EDITS = st.one_of(
 
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Share even a small site between two processes, as a large one is, and have the larger
-    pages written by the process that renders them, as a large site's open data is."""
+    """Share even a small site between two processes, as a large one is."""
     monkeypatch.setattr(workers, "MIN_SHARE", 1)
-    monkeypatch.setattr(write, "PLACE_AT", 4096)
 
 
 def build(content: Path, output: Path, *extra: str) -> None:
@@ -382,8 +381,51 @@ def test_a_failure_in_a_child_process_reaches_the_build(failure: Exception, word
     assert words in str(raised.value.problems[0])
 
 
+@given(sizes=st.lists(st.integers(1, 30), max_size=60), count=st.integers(1, 8))
+def test_runs_keep_each_group_whole_and_every_item_once(sizes: list[int], count: int) -> None:
+    items = [(group, n) for group, size in enumerate(sizes) for n in range(size)]
+    cut = workers.runs(items, count, group=lambda item: item[0])
+    assert sorted(item for run in cut for item in run) == items
+    where = {group: {n for n, run in enumerate(cut) if any(item[0] == group for item in run)}
+             for group in range(len(sizes))}
+    assert all(len(runs) == 1 for runs in where.values())  # a group is never split between runs
+    for run in cut:
+        assert all(a < b for a, b in itertools.pairwise(run) if a[0] == b[0])  # in order within a group
+    assert len(cut) <= 2 * count * workers.RUNS_PER_PROCESS + 1  # the pipe holds every claim
+
+
+def slowly(value: T) -> T:
+    """`value`, after a moment: an item that takes time, as rendering a page does, so that a
+    forked process has started before the work is done."""
+    time.sleep(0.002)
+    return value
+
+
+def test_every_process_takes_runs_until_none_is_left() -> None:
+    parent, seen = os.getpid(), []
+    workers.stream_out(range(400), lambda item: slowly((os.getpid(), item)), seen.append, 2,
+                       size=lambda _: 1, local=True)
+    assert sorted(item for _, item in seen) == list(range(400))  # each item once
+    done_by = {pid for pid, _ in seen}
+    assert parent in done_by and len(done_by) == 2  # this process took a share, and one child
+
+
 @pytest.mark.usefixtures("forking")
-def test_large_files_are_written_where_they_are_made(tmp_path: Path) -> None:
+def test_the_files_of_one_folder_are_written_by_one_process(tmp_path: Path) -> None:
+    paths = [f"statements/s{n}/{name}" for n in range(40) for name in ("cite.bib", "index.html")]
+    paths += [f"topics/t{n % 3}/page/{n}/index.html" for n in range(12)] + ["feed.xml", "index.html"]
+    with write.staged_site(tmp_path / "site") as staged:
+        write.write_files(staged, sorted(paths), lambda path: slowly(str(os.getpid()).encode()),
+                          lambda path: b"", {}, 2)
+    writer = {path: (tmp_path / "site" / path).read_text() for path in paths}
+    assert len(set(writer.values())) == 2  # both processes wrote
+    for n in range(40):
+        assert writer[f"statements/s{n}/cite.bib"] == writer[f"statements/s{n}/index.html"]
+    assert len({writer[path] for path in paths if path.startswith("topics/")}) == 1  # a section
+
+
+@pytest.mark.usefixtures("forking")
+def test_files_are_written_where_they_are_made(tmp_path: Path) -> None:
     files = {f"f{n}.txt": bytes([65 + n]) * (10_000 if n % 2 else 10) for n in range(8)}
     live = tmp_path / "site"
     with write.staged_site(live) as staged:

@@ -285,17 +285,20 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
     own) while the other pages are rendered: the two share the cores instead of taking turns.
+    This process then renders no share of the pages (it would hold up the indexing, which it
+    drives), nor before (the processes that render the rest would start with what it kept).
     """
     render, key = rendering(output, keys), file_keys(output, keys)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
+    local = not options.search
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs)
+    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs, local)
     with ThreadPoolExecutor(max_workers=1) as background:
         index = (background.submit(search_index, staged, checked, options, dict(written)) if options.search
                  else None)
         written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
-                                   options.jobs))
+                                   options.jobs, local))
         if index is not None:
             progress.stage("indexing the statements for search")
             files = index.result()

@@ -3,9 +3,10 @@ model already in memory.
 
 A build's costly steps (parsing statement files; rendering and writing pages) are independent
 per item. `stream_out` splits the items between forked children while the calling process takes
-in what they send (it unpacks parsed files, or writes pages); each child sends its results back
-through a pipe, pickled. Nothing else is shared: a child writes only files nobody else writes,
-and ends with `os._exit`, so it never runs the parent's clean-up.
+in what they send (it unpacks parsed files, or records the pages written), and may take a share
+itself; each child sends its results back through a pipe, pickled. Nothing else is shared: a
+child writes only files nobody else writes, and ends with `os._exit`, so it never runs the
+parent's clean-up.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import multiprocessing
 import os
 import pickle
 import signal
+import struct
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from .problems import ContentError, Problem
 
@@ -47,36 +49,109 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def shares(items: Sequence[T], count: int) -> list[list[T]]:
-    """`items` dealt into `count` shares in turn, so that runs of costly items are spread out."""
-    return [list(items[n::count]) for n in range(count)]
+def runs(items: Sequence[T], count: int, group: Callable[[T], Hashable] | None = None) -> list[list[T]]:
+    """`items` cut into runs for `count` processes to take in turn (see `Claims`): enough runs
+    that the processes end together, few enough that taking one costs nothing next to doing it.
+
+    With `group`, consecutive items of the same group stay in one run (one process does them
+    all), and the largest groups come first: the runs left for the end are small ones, which
+    even out the processes' shares.
+    """
+    if group is None:
+        units = [[item] for item in items]
+    else:
+        units, last = [], object()
+        for item in items:
+            if (this := group(item)) != last:
+                units.append([])
+                last = this
+            units[-1].append(item)
+        units.sort(key=len, reverse=True)  # stable: in order within a size
+    least = max(1, len(items) // (count * RUNS_PER_PROCESS))
+    cut: list[list[T]] = []
+    for unit in units:
+        if cut and len(cut[-1]) < least:
+            cut[-1].extend(unit)
+        else:
+            cut.append(unit)
+    return cut
+
+
+RUNS_PER_PROCESS = 64
+"""About how many runs each process takes (see `runs`)."""
+
+
+class Claims:
+    """Runs of items that processes take in turn, each the next one nobody took.
+
+    Their numbers wait in a pipe, which forked processes share: four bytes each, and each
+    process reads four bytes at a time (a read from a pipe is done under its lock, so no two
+    readers share a number). `runs` makes at most about 128 runs per process, so they fit in
+    the pipe's buffer (64 KiB on Linux) before any process reads.
+    """
+
+    RECORD = struct.Struct("<I")
+
+    def __init__(self, runs: list[list[T]]) -> None:
+        self.runs: list[list[Any]] = runs
+        self.reader, writer = os.pipe()
+        try:
+            _write_all(writer, b"".join(self.RECORD.pack(n) for n in range(len(runs))))
+        finally:
+            os.close(writer)  # once every number is read, a reader finds the end
+
+    def take(self) -> Iterator[Any]:
+        """The items of each run this process takes, until none is left."""
+        while record := os.read(self.reader, self.RECORD.size):
+            yield from self.runs[self.RECORD.unpack(record)[0]]
+
+    def close(self) -> None:
+        os.close(self.reader)
 
 
 def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[[R], None], jobs: int,
-               *, size: Callable[[R], int], batch: int = 1 << 20, min_share: int = MIN_SHARE) -> None:
-    """`consume(produce(item))` for every item, with `produce` shared between up to `jobs`
-    child processes and `consume` always in this one.
+               *, size: Callable[[R], int], batch: int = 1 << 20, min_share: int | None = None,
+               local: bool = False, group: Callable[[T], Hashable] | None = None) -> None:
+    """`consume(produce(item))` for every item, with `produce` shared between `jobs` processes
+    and `consume` always in this one.
 
     For work whose last step must run in one process: the files a build parses are unpacked
-    into this one's memory, and creating files in one folder from two processes is several
-    times slower than from one (the file system serialises them), so children render and this
-    process writes. It does nothing else: a writer that also rendered a share held the children
-    up (at 10,000 statements, rendering took 11.8 s that way and 8 s this way). A child sends
-    its results in batches of about `batch` bytes (`size(result)` each); this process consumes
-    them as they come. A child gets at least `min_share` items.
+    into this one's memory, and the files a build writes are recorded in its manifest. With
+    `local`, this process is one of the `jobs` and produces too, consuming what the children
+    sent between two of its own items; else it forks `jobs` children and only consumes, for work
+    where consuming is costly (unpacking parsed files). The processes take runs of items in turn
+    until none is left (see `runs`; items of one `group` go to the same process), so that they
+    end together. A child sends its results in batches of about `batch` bytes (`size(result)`
+    each). No more processes share the work than would each have `min_share` items (by
+    default `MIN_SHARE`).
     """
-    count = max(1, min(jobs, len(items) // max(1, min_share))) if can_fork() else 1
+    least = MIN_SHARE if min_share is None else min_share
+    count = max(1, min(jobs, len(items) // max(1, least))) if can_fork() else 1
     if count == 1:
         for item in items:
             consume(produce(item))
         return
-    children = _fork(_stream_child, [(produce, share, size, batch) for share in shares(items, count)])
-    open_ = {receiver for _, receiver in children}
+    claims = Claims(runs(items, count, group))
     try:
-        while open_:
-            _drain(open_, consume)
+        children = _fork(_stream_child, [(produce, claims, size, batch)] * (count - 1 if local else count))
+        open_ = {receiver for _, receiver in children}
+        try:
+            for item in claims.take() if local else ():
+                consume(produce(item))
+                if open_:
+                    _drain(open_, consume, timeout=0)
+            while open_:
+                _drain(open_, consume)
+        finally:
+            _reap(children)
     finally:
-        _reap(children)
+        claims.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 Child = tuple[multiprocessing.process.BaseProcess, Connection]
@@ -107,9 +182,10 @@ def _reap(children: list[Child]) -> None:
         process.join()
 
 
-def _drain(open_: set[Connection], consume: Callable[[R], None]) -> None:
-    """Consume what the children have sent, once some has come; forget a child that is done."""
-    for receiver in wait(list(open_)):
+def _drain(open_: set[Connection], consume: Callable[[R], None], timeout: float | None = None) -> None:
+    """Consume what the children have sent, once some has come (or, with a `timeout`, what has
+    come by then); forget a child that is done."""
+    for receiver in wait(list(open_), timeout):
         assert isinstance(receiver, Connection)
         results = _receive(receiver)
         if results is None:
@@ -119,12 +195,12 @@ def _drain(open_: set[Connection], consume: Callable[[R], None]) -> None:
             consume(result)
 
 
-def _stream_child(produce: Callable[[T], R], share: list[T], size: Callable[[R], int], batch: int,
+def _stream_child(produce: Callable[[T], R], claims: Claims, size: Callable[[R], int], batch: int,
                   sender: Connection, parent: int) -> None:
     def stream() -> None:
         pending: list[R] = []
         held = 0
-        for item in share:
+        for item in claims.take():
             result = produce(item)
             pending.append(result)
             held += size(result)

@@ -364,66 +364,96 @@ class PieceTable:
 
 def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made],
                 key: Callable[[str], bytes], previous: Mapping[str, Written],
-                jobs: int) -> dict[str, Written]:
-    """Write `make(path)` for every path; `jobs` processes make the files, this one writes them
-    (but a large one, see `PLACE_AT`).
+                jobs: int, local: bool = True) -> dict[str, Written]:
+    """Write `make(path)` for every path, shared between `jobs` processes, this one included
+    unless it has other work (not `local`): each writes the files it makes, the files of one
+    folder all in the same process (creating files in one folder from two processes is slower
+    than from one: the file system takes turns), see `_share_of`.
 
     A file the previous build wrote is linked from the live site instead (hard links: no bytes
     copied), when its key is the one recorded, without calling `make`, or else when its bytes
     are; and only while the live file is the one recorded (same inode, size and time).
     """
-    writer = _Writer(staged, make)
-    stream_out(paths, partial(_decide, staged, previous, make, key), writer.act, jobs, size=_size)
-    staged.placed.update(writer.written)
-    return writer.written
+    written: dict[str, Written] = {}
+
+    def record(placed: tuple[str, Written]) -> None:
+        written[placed[0]] = placed[1]
+
+    folders = set(staged.folders)  # those known to exist; each process adds its own
+    stream_out(paths, partial(_place, staged, previous, make, key, folders), record, jobs,
+               size=lambda _: _PLACED_SIZE, local=local, group=_share_of)
+    staged.placed.update(written)
+    return written
 
 
-UNTOUCHED, CLEARED, PLACED = 0, 1, 2
-"""What the process making a file did at its path: nothing, removed what was there, or wrote
-the file."""
-Decision = tuple[str, bytes, bytes, bytes | None, Written | None, int]
-"""(path, key, digest, bytes to write or None, the previous file to link when there are none,
-what was done at the path so far: `UNTOUCHED`, `CLEARED` or `PLACED`)."""
-PLACE_AT = 4 << 20
-"""A file this large, or made in pieces, is written by the process that made it, not sent to
-the writer: a pickled copy through a pipe would double its weight in memory on both sides."""
+_PLACED_SIZE = 120
+"""About the size of one file's record, pickled (see `stream_out`'s batches)."""
 
 
-def _decide(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made],
-            key: Callable[[str], bytes], path: str) -> Decision:
-    """What to do about one file: link the previous one, or write these bytes (a large file
-    is written here and now, see `PLACE_AT`)."""
+def _share_of(path: str) -> str:
+    """What must be written by the same process as the file at `path`: a statement's folder,
+    or a whole section of list pages (whose pages share the listings each process renders once
+    and keeps); a file at the top of the site stands alone, so that those files (the open data
+    among them, the costliest to make) are shared out like the rest."""
+    section, _, rest = path.partition("/")
+    if not rest:
+        return path
+    return path.rpartition("/")[0] if section == "statements" else section
+
+
+def _place(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made],
+           key: Callable[[str], bytes], folders: set[str], path: str) -> tuple[str, Written]:
+    """Put the file at `path` into the new site, and record it: the live file linked when its
+    key, else its bytes, are unchanged; else the bytes made."""
     old = previous.get(path)
     file_key = key(path)
     if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
-        return (path, file_key, old.digest, None, old, UNTOUCHED)
+        return path, _keep(staged, folders, path, old._replace(key=file_key), make)
     data = make(path)
-    digest = None
     if isinstance(data, bytes):
         digest = bytes_digest(data)
         if old is not None and old.digest == digest and _unchanged(staged, path, old):
-            return (path, file_key, digest, None, old, UNTOUCHED)
-        if len(data) < PLACE_AT:
-            return (path, file_key, digest, data, None, UNTOUCHED)
-    target = os.path.join(staged.folder, path)
-    _make_folder(staged.folder, os.path.dirname(path))
-    staged.clear(path)
+            return path, _keep(staged, folders, path, old._replace(key=file_key), make)
+        return path, _write(_clear(staged, folders, path), data, file_key, digest)
+    target = _clear(staged, folders, path)
     live = (os.path.join(staged.live, path)
             if old is not None and old.pieces and _unchanged(staged, path, old) else None)
-    placed = _write(target, data, file_key, digest, previous=(live, old))
+    placed = _write(target, data, file_key, previous=(live, old))
     if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
         os.unlink(target)  # the same bytes as the live file: link that one, with today's piece keys
-        return (path, file_key, placed.digest, None, old._replace(pieces=placed.pieces), CLEARED)
-    return (path, file_key, placed.digest, None, placed, PLACED)
+        return path, _keep(staged, folders, path, old._replace(key=file_key, pieces=placed.pieces), make,
+                           cleared=True)
+    return path, placed
+
+
+def _keep(staged: Staged, folders: set[str], path: str, record: Written, make: Callable[[str], Made],
+          cleared: bool = False) -> Written:
+    """Link the live site's file at `path` into the new site, unless it is there already (a
+    spare folder holds links to the live files), or write it anew where linking fails."""
+    if not cleared and staged.present.get(path) == record.inode:
+        return record
+    target = os.path.join(staged.folder, path) if cleared else _clear(staged, folders, path)
+    try:
+        os.link(os.path.join(staged.live, path), target)
+    except OSError:  # gone since, or a file system without hard links: write it
+        return _write(target, make(path), record.key)
+    return record
+
+
+def _clear(staged: Staged, folders: set[str], path: str) -> str:
+    """Make way for a new file at `path` (its folder made, whatever was there removed); where
+    it goes."""
+    parent = os.path.dirname(path)
+    if parent not in folders:
+        _make_folder(staged.folder, parent)
+        folders.add(parent)
+    staged.clear(path)
+    return os.path.join(staged.folder, path)
 
 
 def bytes_digest(data: bytes) -> bytes:
     """The digest of a file's bytes, as `Written.digest` records it."""
     return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _size(decision: Decision) -> int:
-    return len(decision[3] or b"") + 100
 
 
 def _unchanged(staged: Staged, path: str, old: Written) -> bool:
@@ -433,44 +463,6 @@ def _unchanged(staged: Staged, path: str, old: Written) -> bool:
     except OSError:
         return False
     return (info.st_ino, info.st_size, info.st_mtime_ns) == (old.inode, old.size, old.mtime_ns)
-
-
-class _Writer:
-    """Carries out the decisions, in one process."""
-
-    def __init__(self, staged: Staged, make: Callable[[str], Made]) -> None:
-        self.staged = staged
-        self.folder, self.live = str(staged.folder), str(staged.live)
-        self.make = make
-        self.made: set[str] = set(staged.folders)
-        self.written: dict[str, Written] = {}
-
-    def act(self, decision: Decision) -> None:
-        path, file_key, digest, data, old, done = decision
-        if done == PLACED:
-            assert old is not None
-            self.written[path] = old
-            return
-        if done == UNTOUCHED and old is not None and self.staged.present.get(path) == old.inode:
-            self.written[path] = old._replace(key=file_key, digest=digest)  # there already
-            return
-        target = os.path.join(self.folder, path)
-        parent = os.path.dirname(path)
-        if parent not in self.made:
-            _make_folder(self.staged.folder, parent)
-            self.made.add(parent)
-        if done == UNTOUCHED:
-            self.staged.clear(path)
-        made: Made | None = data
-        if old is not None:
-            try:
-                os.link(os.path.join(self.live, path), target)
-                self.written[path] = old._replace(key=file_key, digest=digest)
-                return
-            except OSError:  # gone since, or a file system without hard links: write it
-                made = self.make(path)
-        assert made is not None
-        self.written[path] = _write(target, made, file_key, digest)
 
 
 def _make_folder(root: Path, folder: str) -> None:
