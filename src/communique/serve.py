@@ -33,7 +33,9 @@ from .theme import make_environment, template_problem, theme_dirs
 
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
 """A change to such a file (a template or asset) re-renders every page."""
-SETTLE_SECONDS = 0.03
+SETTLE_SECONDS = 0.1
+"""How long no change must come before a rebuild starts: an editor's "save all", or a save
+the file watcher reports in several events, gives one rebuild even on a busy machine."""
 COMPLETE_AFTER_SECONDS = 0.4
 """After a rebuild, the open tabs reload first (their pages are rendered on request); the rest
 of the site is rendered after this pause, unless another save comes in."""
