@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from communique import cache, opendata, stamp, workers, write
@@ -245,26 +245,38 @@ def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Ca
     assert tree(site) == tree(tmp_path / "clean")
 
 
-@pytest.mark.parametrize("failure, kept", [(KeyboardInterrupt(), True),
-                                            (OSError(errno.ENOSPC, "No space left on device"), False)])
-def test_a_build_that_fails_leaves_the_site_as_it_was(failure: BaseException, kept: bool,
+@pytest.mark.usefixtures("forking")
+@pytest.mark.parametrize("failure, kept, jobs", [
+    (KeyboardInterrupt(), True, "1"),
+    (OSError(errno.ENOSPC, "No space left on device"), False, "1"),
+    (OSError(errno.ENOSPC, "No space left on device"), False, "2"),  # in whichever process
+])
+def test_a_build_that_fails_leaves_the_site_as_it_was(failure: BaseException, kept: bool, jobs: str,
                                                       write_site: Callable[..., Path], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
     content = write_site(statements(6))
     site = tmp_path / "site"
     spare = spare_after_edits(content, site)
     live, spare_folder = tree(site), spare.stat().st_ino
     (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
 
-    def fail(*args: object, **kwargs: object) -> None:
+    parent, written = os.getpid(), write._write
+
+    def fail(*args: Any, **kwargs: Any) -> write.Written:
+        if jobs == "2" and os.getpid() == parent:
+            return written(*args, **kwargs)  # with two processes, the forked one fails
         raise failure
     monkeypatch.setattr(write, "_write", fail)
     try:  # interrupted, the spare is kept; after a disk error (which it may have caused), not
         status = main(["build", "--content", str(content), "--output", str(site), "--now", NOW,
-                       "--no-search", "--quiet", "--jobs", "1"])
+                       "--no-search", "--quiet", "--jobs", jobs])
     except KeyboardInterrupt:
         status = 130
     assert status == (130 if kept else 1)
+    if not kept:
+        err = capsys.readouterr().err
+        assert "No space left on device" in err and "bug in communique" not in err
     monkeypatch.undo()
     assert tree(site) == live
     assert (spare.exists() and spare.stat().st_ino == spare_folder) == kept
@@ -391,7 +403,20 @@ def test_runs_keep_each_group_whole_and_every_item_once(sizes: list[int], count:
     assert all(len(runs) == 1 for runs in where.values())  # a group is never split between runs
     for run in cut:
         assert all(a < b for a, b in itertools.pairwise(run) if a[0] == b[0])  # in order within a group
-    assert len(cut) <= 2 * count * workers.RUNS_PER_PROCESS + 1  # the pipe holds every claim
+    assert len(cut) <= workers.MAX_RUNS  # the pipe holds every claim
+
+
+@given(groups=st.lists(st.one_of(st.none(), st.integers(0, 5)), max_size=3000), count=st.integers(1, 300))
+@example(groups=[None] * 1500, count=2)  # more items alone than the pipe has room for
+@example(groups=[0] * 70_000, count=300)
+def test_items_alone_come_first_and_the_runs_fit_in_a_pipe(groups: list[int | None], count: int) -> None:
+    items = list(enumerate(groups))
+    cut = workers.runs(items, count, group=lambda item: item[1])
+    assert sorted(item for run in cut for item in run) == items
+    assert len(cut) <= workers.MAX_RUNS
+    alone = [item for item in items if item[1] is None]
+    if len(alone) < workers.MAX_RUNS - 2:  # each alone, first (unless too many to fit)
+        assert cut[:len(alone)] == [[item] for item in alone]
 
 
 def slowly(value: T) -> T:
@@ -477,6 +502,10 @@ def test_kept_open_data_records_are_copied_in_runs(write_site: Callable[..., Pat
     shutil.copytree(content, tmp_path / "again")
     build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
     assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+    edited, clean = cache.Manifest.load(tmp_path / "site"), cache.Manifest.load(tmp_path / "clean")
+    for name in ("statements.json", "statements.jsonl", "statements.csv"):  # recorded as if made anew
+        assert edited.files[name].pieces and edited.files[name].pieces == clean.files[name].pieces
+        assert edited.files[name].digest == clean.files[name].digest
 
 
 @pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "buffer"])

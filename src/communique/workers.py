@@ -49,36 +49,56 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def runs(items: Sequence[T], count: int, group: Callable[[T], Hashable] | None = None) -> list[list[T]]:
+def runs(items: Sequence[T], count: int,
+         group: Callable[[T], Hashable | None] | None = None) -> list[list[T]]:
     """`items` cut into runs for `count` processes to take in turn (see `Claims`): enough runs
-    that the processes end together, few enough that taking one costs nothing next to doing it.
+    that the processes end together, few enough that taking one costs nothing next to doing it
+    (and that their numbers fit in a pipe: at most `MAX_RUNS`).
 
     With `group`, consecutive items of the same group stay in one run (one process does them
     all), and the largest groups come first: the runs left for the end are small ones, which
-    even out the processes' shares.
+    even out the processes' shares. An item whose group is None is a run of its own, before
+    all others: a file that may cost as much as a group (the open data), started early.
     """
+    alone: list[list[T]] = []
+    units: list[list[T]] = []
     if group is None:
         units = [[item] for item in items]
     else:
-        units, last = [], object()
+        last: object = object()
         for item in items:
-            if (this := group(item)) != last:
-                units.append([])
-                last = this
-            units[-1].append(item)
+            this = group(item)
+            if this is None:
+                alone.append([item])
+            elif this != last or not units:
+                units.append([item])
+            else:
+                units[-1].append(item)
+            last = this
         units.sort(key=len, reverse=True)  # stable: in order within a size
-    least = max(1, len(items) // (count * RUNS_PER_PROCESS))
+    room = max(1, min(count * RUNS_PER_PROCESS, MAX_RUNS) - len(alone) - 1)
+    least = -(-sum(map(len, units)) // room)  # every run but the last this full: room + 1 at most
     cut: list[list[T]] = []
     for unit in units:
         if cut and len(cut[-1]) < least:
             cut[-1].extend(unit)
         else:
             cut.append(unit)
-    return cut
+    return alone + cut if len(alone) + len(cut) <= MAX_RUNS else [*_merged(alone + cut)]
+
+
+def _merged(cut: list[list[T]]) -> Iterator[list[T]]:
+    """`cut` in `MAX_RUNS` runs or fewer (more items alone than there is room for)."""
+    size = -(-len(cut) // MAX_RUNS)
+    for start in range(0, len(cut), size):
+        yield [item for run in cut[start:start + size] for item in run]
 
 
 RUNS_PER_PROCESS = 64
 """About how many runs each process takes (see `runs`)."""
+MAX_RUNS = 1000
+"""At four bytes each, run numbers that fit in the smallest buffer a pipe has (one page, on a
+system short of pipe memory) before any process reads them (see `Claims`)."""
 
 
 class Claims:
@@ -86,8 +106,8 @@ class Claims:
 
     Their numbers wait in a pipe, which forked processes share: four bytes each, and each
     process reads four bytes at a time (a read from a pipe is done under its lock, so no two
-    readers share a number). `runs` makes at most about 128 runs per process, so they fit in
-    the pipe's buffer (64 KiB on Linux) before any process reads.
+    readers share a number). `runs` makes at most `MAX_RUNS`, so they fit in the pipe's
+    buffer before any process reads.
     """
 
     RECORD = struct.Struct("<I")
@@ -96,7 +116,7 @@ class Claims:
         self.runs: list[list[Any]] = runs
         self.reader, writer = os.pipe()
         try:
-            _write_all(writer, b"".join(self.RECORD.pack(n) for n in range(len(runs))))
+            write_all(writer, b"".join(self.RECORD.pack(n) for n in range(len(runs))))
         finally:
             os.close(writer)  # once every number is read, a reader finds the end
 
@@ -111,7 +131,7 @@ class Claims:
 
 def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[[R], None], jobs: int,
                *, size: Callable[[R], int], batch: int = 1 << 20, min_share: int | None = None,
-               local: bool = False, group: Callable[[T], Hashable] | None = None) -> None:
+               local: bool = False, group: Callable[[T], Hashable | None] | None = None) -> None:
     """`consume(produce(item))` for every item, with `produce` shared between `jobs` processes
     and `consume` always in this one.
 
@@ -148,7 +168,8 @@ def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[
         claims.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to the file descriptor `fd`."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -213,12 +234,16 @@ def _stream_child(produce: Callable[[T], R], claims: Claims, size: Callable[[R],
 
 
 def _run_child(run: Callable[[], object], sender: Connection, parent: int) -> None:
-    """Run a child's work and send its result, its problems or its traceback as the last message."""
+    """Run a child's work and send its result, its problems, the system's refusal (a full
+    disk: the parent raises it as its own, see `write.staged_site`) or its traceback as the
+    last message."""
     _end_with(parent)
     try:
         message: tuple[str, object] = ("ok", run())
     except ContentError as error:
         message = ("problems", error.problems)
+    except OSError as error:
+        message = ("refused", (error.errno, error.strerror, error.filename))
     except BaseException:  # reported to the parent, which fails the build
         message = ("crash", traceback.format_exc())
     try:
@@ -252,5 +277,7 @@ def _receive(receiver: Connection) -> object:
         return value
     if kind == "problems":
         raise ContentError(cast(list[Problem], value))
+    if kind == "refused":
+        raise OSError(*cast(tuple[int, str, str | None], value))
     raise ContentError([Problem("build", None, None, f"a build process failed:\n{value}", "build",
                                 "this is a bug in communique: please report it with this message")])

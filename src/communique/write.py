@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 from .problems import ContentError, Problem
 from .slugs import RESERVED_NAMES
-from .workers import stream_out
+from .workers import stream_out, write_all
 
 STAGING, RETIRED, DISCARDED = "new", "old", "del"
 """Kinds of folder a build keeps beside the output (see the module's docstring)."""
@@ -133,7 +133,7 @@ class Written(NamedTuple):
     key: bytes
     """Digest of what the file's bytes follow from (see `output.File`); empty when unknown."""
     digest: bytes
-    """Digest of the file's bytes (of a file made in pieces, see `pieces_digest`)."""
+    """Digest of the file's bytes (of a file made in pieces, of its pieces' digests: see `PIECED`)."""
     size: int
     """Its size in bytes."""
     mtime_ns: int
@@ -390,14 +390,14 @@ _PLACED_SIZE = 120
 """About the size of one file's record, pickled (see `stream_out`'s batches)."""
 
 
-def _share_of(path: str) -> str:
+def _share_of(path: str) -> str | None:
     """What must be written by the same process as the file at `path`: a statement's folder,
     or a whole section of list pages (whose pages share the listings each process renders once
-    and keeps); a file at the top of the site stands alone, so that those files (the open data
-    among them, the costliest to make) are shared out like the rest."""
+    and keeps); None for a file at the top of the site, which stands alone and is started
+    first (the open data, the costliest files to make, are among them)."""
     section, _, rest = path.partition("/")
     if not rest:
-        return path
+        return None
     return path.rpartition("/")[0] if section == "statements" else section
 
 
@@ -489,7 +489,7 @@ def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         if isinstance(data, bytes):
-            _write_all(fd, data)
+            write_all(fd, data)
             digest, table = digest or bytes_digest(data), b""
         else:
             digest, table = _write_pieces(fd, data, previous)
@@ -522,37 +522,24 @@ def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
                     offset += length
                     continue
                 chunk = make()
-                content = piece_digest(chunk)
+                content = bytes_digest(chunk)
                 rows.append((piece_key, offset, len(chunk), content))
             else:
                 chunk = piece
-                content = piece_digest(chunk)
+                content = bytes_digest(chunk)
             if kept is not None:
                 kept.flush()
             hashing.update(content)
             offset += len(chunk)
-            _write_all(fd, chunk)
+            write_all(fd, chunk)
         if kept is not None:
             kept.flush()
     return hashing.digest(), PieceTable.pack(rows)
 
 
 PIECED = b"communique-piece"
-"""Sets apart the digest of a file made in pieces from the digest of a file made whole."""
-
-
-def piece_digest(chunk: bytes) -> bytes:
-    """The digest of one piece's bytes, as the piece table records it."""
-    return hashlib.blake2b(chunk, digest_size=16).digest()
-
-
-def pieces_digest(chunks: Iterable[bytes]) -> bytes:
-    """The digest a file made in pieces is recorded with: of its pieces' digests, in order, so
-    that a piece kept from the live file need not be read to be counted."""
-    hashing = hashlib.blake2b(digest_size=16, person=PIECED)
-    for chunk in chunks:
-        hashing.update(piece_digest(chunk))
-    return hashing.digest()
+"""Sets apart the digest of a file made in pieces (of its pieces' digests, in order, so that a
+piece kept from the live file need not be read to be counted) from that of a file made whole."""
 
 
 class _KeptRun:
@@ -581,7 +568,7 @@ class _KeptRun:
         copied = _copy_range(self.source, self.target, self.start, self.length)
         for length, make in self.makers:
             if copied < length:
-                _write_all(self.target, make()[max(copied, 0):])
+                write_all(self.target, make()[max(copied, 0):])
             copied -= length
         self.start, self.length, self.makers = 0, 0, []
 
@@ -593,33 +580,29 @@ def _copy_range(source: int, target: int, start: int, length: int) -> int:
     copied = 0
     kernel = getattr(os, "copy_file_range", None)
     while copied < length:
-        try:
-            if kernel is not None:
+        if kernel is not None:
+            try:
                 done = kernel(source, target, length - copied, start + copied)
-            else:
+            except OSError as error:
+                if error.errno in _FULL:
+                    raise  # the build fails, and the live site stays as it was
+                kernel = None  # not between these two files: through a buffer, which tells
+                continue  # a source that cannot be read from a target that cannot be written
+        else:
+            try:
                 chunk = os.pread(source, min(length - copied, 1 << 20), start + copied)
-                _write_all(target, chunk)
-                done = len(chunk)
-        except OSError as error:
-            if kernel is not None and error.errno in _NO_KERNEL_COPY:
-                kernel = None  # another file system, or no such call: through a buffer
-                continue
-            return copied
+            except OSError:
+                return copied  # the live file cannot be read: what is missing is made again
+            write_all(target, chunk)
+            done = len(chunk)
         if done == 0:
             return copied
         copied += done
     return copied
 
 
-_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP,
-                             errno.EBADF})
-"""copy_file_range errors meaning "not between these two files": copy through a buffer."""
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Errors meaning the new file cannot grow."""
 
 
 def _old_pieces(stack: contextlib.ExitStack, live: str | None,
