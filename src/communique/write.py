@@ -501,7 +501,7 @@ def _write(target: str, data: Made, key: bytes, digest: bytes | None = None,
 
 def _write_pieces(fd: int, pieces: Iterator[DigestedPiece],
                   previous: tuple[str | None, Written | None]) -> tuple[bytes, bytes]:
-    """Write `pieces` to `fd`: the file's digest (see `pieces_digest`) and the table of its keyed
+    """Write `pieces` to `fd`: the file's digest (see `PIECED`) and the table of its keyed
     pieces. A run of pieces kept from the live file is copied by the kernel in one call, and their
     recorded digests stand for their bytes, which never pass through this process."""
     hashing = hashlib.blake2b(digest_size=16, person=PIECED)
