@@ -632,6 +632,20 @@ def test_a_shard_whose_bodies_are_cut_short_is_not_trusted(write_site: Callable[
 
 
 @pytest.mark.usefixtures("forking")
+def test_a_parsed_store_that_cannot_be_written_is_only_skipped(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site(statements(6))
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean")
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(cache, "write_payload", full)  # in whichever process parses
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+
+
+@pytest.mark.usefixtures("forking")
 def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     content = write_site(long_statements(12))

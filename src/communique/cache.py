@@ -14,6 +14,7 @@ file it names still has the recorded inode, size and time. Anything else is a ca
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -259,7 +260,8 @@ class ParsedStore:
                             len(pickled.getbuffer()).to_bytes(8, "big"), pickled.getbuffer(),
                             bodies.getbuffer()))
         if self.write:
-            write_payload(self._path(shard), self.KIND, payload)
+            with contextlib.suppress(OSError):  # a full disk: the next build parses the shard again
+                write_payload(self._path(shard), self.KIND, payload)
         return payload
 
     def unpack(self, payload: bytes) -> dict[str, ParsedEntry] | None:
