@@ -140,6 +140,13 @@ def build(content: Path, output: Path, *extra: str) -> None:
     assert status == 0
 
 
+def clean_build(content: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
+    """The site a clean build of a copy of `content` gives (in `tmp_path / "clean"`), as `tree`."""
+    shutil.copytree(content, tmp_path / "again")
+    build(tmp_path / "again", tmp_path / "clean", *extra)
+    return tree(tmp_path / "clean")
+
+
 @pytest.mark.usefixtures("forking")
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(EDITS, min_size=1, max_size=6))
@@ -188,9 +195,7 @@ def test_an_edit_brings_the_spare_site_up_to_date(write_site: Callable[..., Path
         else:  # the spare site: its files are the live site's but for the few the last edit changed
             assert site.stat().st_ino == spare_folder
             assert 0 < len(links) < files / 10
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean")
-    assert tree(site) == tree(tmp_path / "clean")
+    assert tree(site) == clean_build(content, tmp_path)
 
 
 def test_no_spare_is_used_where_names_ignore_case(write_site: Callable[..., Path], tmp_path: Path,
@@ -240,9 +245,7 @@ def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Ca
     assert site.stat().st_ino == spare_folder
     assert (content / "statements/s-2.md").read_bytes() == before  # links in the spare lead nowhere
     assert tree(outside) == {"keep.txt": hashlib.sha256(b"keep").hexdigest()}
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean")
-    assert tree(site) == tree(tmp_path / "clean")
+    assert tree(site) == clean_build(content, tmp_path)
 
 
 @pytest.mark.usefixtures("forking")
@@ -283,9 +286,7 @@ def test_a_build_that_fails_leaves_the_site_as_it_was(failure: BaseException, ke
     build(content, site)
     if kept:
         assert site.stat().st_ino == spare_folder
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean")
-    assert tree(site) == tree(tmp_path / "clean")
+    assert tree(site) == clean_build(content, tmp_path)
 
 
 def test_an_unchanged_site_is_left_as_it_is(write_site: Callable[..., Path], tmp_path: Path,
@@ -481,9 +482,7 @@ def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[...
         assert encoded == [f"s-{edited}"] * 3  # .json, .jsonl and .csv: its own record only
     lines = (tmp_path / "site/statements.jsonl").read_text().splitlines()
     assert len(lines) == 5 and sum("Edited." in line for line in lines) == 2
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
-    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--jobs", "1")
 
 
 def test_kept_open_data_records_are_copied_in_runs(write_site: Callable[..., Path], tmp_path: Path,
@@ -499,9 +498,7 @@ def test_kept_open_data_records_are_copied_in_runs(write_site: Callable[..., Pat
     (content / "statements/s-2.md").write_text(statement_text(2, 2, 2020, "S 2", " Edited."))
     build(content, tmp_path / "site", "--jobs", "1")
     assert len(runs) == 6  # two runs in each of the three open data files
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean", "--jobs", "1")
-    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--jobs", "1")
     edited, clean = cache.Manifest.load(tmp_path / "site"), cache.Manifest.load(tmp_path / "clean")
     for name in ("statements.json", "statements.jsonl", "statements.csv"):  # recorded as if made anew
         assert edited.files[name].pieces and edited.files[name].pieces == clean.files[name].pieces
@@ -635,22 +632,20 @@ def test_a_shard_whose_bodies_are_cut_short_is_not_trusted(write_site: Callable[
 def test_a_parsed_store_that_cannot_be_written_is_only_skipped(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     content = write_site(statements(6))
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean")
+    clean = clean_build(content, tmp_path)
 
     def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     monkeypatch.setattr(cache, "write_payload", full)  # in whichever process parses
     build(content, tmp_path / "site")
-    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+    assert tree(tmp_path / "site") == clean
 
 
 @pytest.mark.usefixtures("forking")
 def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     content = write_site(long_statements(12))
-    shutil.copytree(content, tmp_path / "again")
-    build(tmp_path / "again", tmp_path / "clean")
+    clean = clean_build(content, tmp_path)
     written = 0
     pwrite = os.pwrite
 
@@ -664,4 +659,4 @@ def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
     monkeypatch.setattr(os, "pwrite", fill_up)
     build(content, tmp_path / "site", "--clean")
     assert 0 < written < sum(len(text) for text in long_statements(12).values())
-    assert tree(tmp_path / "site") == tree(tmp_path / "clean")
+    assert tree(tmp_path / "site") == clean
