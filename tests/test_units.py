@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from communique.dates import PartialDate, parse_date, parse_instant
 from communique.entities import load_registry
-from communique.frontmatter import parse_yaml
+from communique.frontmatter import decode_text, parse_yaml
 from communique.markdown import is_safe_url, render_body
 from communique.slugs import slugify
 from tests.conftest import FULL_SITE
@@ -79,6 +81,32 @@ def test_site_entity_files_are_checked(tmp_path: Path) -> None:
 ])
 def test_slugs(name: str, slug: str) -> None:
     assert slugify(name) == slug
+
+
+NONCHARACTERS = frozenset([*map(chr, range(0xFDD0, 0xFDF0)), *(
+    chr(plane + last) for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF))])
+
+
+def forbidden(ch: str) -> bool:
+    """What no page may show, by definition: C0 controls but tab and line feed, DEL, C1, noncharacters."""
+    return ((ch < " " and ch not in "\t\n") or "\x7f" <= ch <= "\x9f") or ch in NONCHARACTERS
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["a", "é", "\n", "\t", "\x0c", "\x85", "\ufdd0", "\ufdef", "\ufdf0",
+                                 "\ufffd", "\uffff", "\U0001f600", "\U0001fffe", "\U0002fffd",
+                                 "\U0010ffff", "\U000e0001"]), max_size=12))
+def test_the_first_forbidden_character_is_the_one_reported(chars: list[str]) -> None:
+    text = "".join(chars)
+    decoded, problems = decode_text("f.md", text.encode())
+    first = next((n for n, ch in enumerate(text) if forbidden(ch)), None)
+    if first is None:
+        assert problems == [] and decoded is not None
+        return
+    line = text.count("\n", 0, first) + 1
+    column = first - (text.rfind("\n", 0, first) + 1) + 1
+    assert decoded is None and (problems[0].line, problems[0].column) == (line, column), problems
+    assert f"U+{ord(text[first]):04X}" in problems[0].message
 
 
 def test_yaml_keeps_text_and_places() -> None:
