@@ -154,6 +154,17 @@ def test_markdown_body() -> None:
     assert rendered.text.startswith("Heading")
 
 
+@pytest.mark.parametrize(("body", "text"), [
+    ("Two  spaces,\ta tab,  \t both.\nA `code  span`.\n\n- item\n",
+     "Two spaces, a tab, both. A code span.\nitem"),
+    ("Only\ta tab.\n", "Only a tab."),
+    ("Only  spaces.\n", "Only spaces."),
+])
+def test_body_text_has_single_spaces(body: str, text: str) -> None:
+    rendered, _ = render_body("f.md", body, 1, "", {}, "/statements/{id}/")
+    assert rendered.text == text
+
+
 def test_regrouping_after_an_edit_equals_grouping_again(tmp_path: Path) -> None:
     """The dev server's index after an edit (groups updated in place) is the one a fresh
     grouping gives, whether the edit touched the text, the title or the entities."""

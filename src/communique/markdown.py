@@ -24,6 +24,7 @@ from .problems import Problem
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_SPACES = re.compile(r"[ \t]{2,}|\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,10 @@ def render_body(
         text_parts.append("\n")
     shift_headings(tokens)
     html = md.renderer.render(tokens, md.options, {})
-    text = re.sub(r"[ \t]+", " ", "".join(text_parts)).strip()
+    text = "".join(text_parts)
+    if "  " in text or "\t" in text:  # rarely: the search is 15 times faster than the substitution
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     return RenderedBody(html, text, tuple(dict.fromkeys(linked))), problems
 
 
