@@ -25,33 +25,62 @@ class File:
     same bytes, so a build can reuse the previous build's file without rendering it. A large file
     can also be made in `pieces`, which a build writes as they come instead of holding the whole,
     taking a keyed piece from the previous build's file when its key is unchanged.
+
+    A site holds one per output file from laying out to the end of the build, so the kinds of
+    file are small slotted classes rather than closures (a third of a kilobyte less per file).
     """
 
-    __slots__ = ("_key", "_make", "_pieces")
+    __slots__ = ()
 
-    def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable],
-                 pieces: Callable[[], Iterator[Piece]] | None = None) -> None:
-        self._make = make
-        self._key = key
-        self._pieces = pieces
+    def __call__(self) -> bytes:
+        raise NotImplementedError
+
+    def key(self) -> Hashable:
+        """What the bytes follow from (computed without rendering)."""
+        raise NotImplementedError
+
+    def pieces(self) -> bytes | Iterator[Piece]:
+        """The bytes, in pieces if the file can be made that way."""
+        return self()
+
+    @staticmethod
+    def of(make: Callable[[], bytes], key: Callable[[], Hashable]) -> File:
+        """A file that `make` makes, whose key `key` works out."""
+        return _Made(make, key)
+
+    @staticmethod
+    def in_pieces(pieces: Callable[[], Iterator[Piece]], key: Callable[[], Hashable]) -> File:
+        """A file made in pieces (the whole joined when called)."""
+        return _Pieced(pieces, key)
+
+
+class _Made(File):
+    __slots__ = ("_key", "_make")
+
+    def __init__(self, make: Callable[[], bytes], key: Callable[[], Hashable]) -> None:
+        self._make, self._key = make, key
 
     def __call__(self) -> bytes:
         return self._make()
 
     def key(self) -> Hashable:
-        """What the bytes follow from (computed without rendering)."""
+        return self._key()
+
+
+class _Pieced(File):
+    __slots__ = ("_key", "_pieces")
+
+    def __init__(self, pieces: Callable[[], Iterator[Piece]], key: Callable[[], Hashable]) -> None:
+        self._pieces, self._key = pieces, key
+
+    def __call__(self) -> bytes:
+        return b"".join(piece if isinstance(piece, bytes) else piece[1]() for piece in self._pieces())
+
+    def key(self) -> Hashable:
         return self._key()
 
     def pieces(self) -> bytes | Iterator[Piece]:
-        """The bytes, in pieces if the file can be made that way."""
-        return self._pieces() if self._pieces is not None else self._make()
-
-    @classmethod
-    def in_pieces(cls, pieces: Callable[[], Iterator[Piece]], key: Callable[[], Hashable]) -> File:
-        """A file made in pieces (the whole joined when called)."""
-        def whole() -> bytes:
-            return b"".join(piece if isinstance(piece, bytes) else piece[1]() for piece in pieces())
-        return cls(whole, key, pieces)
+        return self._pieces()
 
 
 @dataclass(slots=True)
@@ -115,8 +144,7 @@ class Renderer:
         return self._file(template, None, context)
 
     def _file(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> File:
-        return File(lambda: self._render(template, key, context),
-                    lambda: self._key(template, key, context))
+        return _Page(self, template, key, context)
 
     def _key(self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]) -> Hashable:
         memo = self.cache.memo if self.cache is not None else self.memo
@@ -132,7 +160,7 @@ class Renderer:
 
     def file(self, key: Hashable, make: Callable[[], bytes]) -> File:
         """A file other than a page (a citation file), cached by `key`."""
-        return File(lambda: self.part(key, make), lambda: key)
+        return _Part(self, key, make)
 
     def part(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """A piece of output other than a page (a JSON record), cached by `key`."""
@@ -141,3 +169,34 @@ class Renderer:
         return self.cache.get(key, make)
 
 
+
+
+class _Page(File):
+    """A page `Renderer` renders from a template."""
+
+    __slots__ = ("_context", "_key_value", "_renderer", "_template")
+
+    def __init__(self, renderer: Renderer, template: str, key: Hashable,
+                 context: Callable[[], dict[str, Any]]) -> None:
+        self._renderer, self._template, self._key_value, self._context = renderer, template, key, context
+
+    def __call__(self) -> bytes:
+        return self._renderer._render(self._template, self._key_value, self._context)
+
+    def key(self) -> Hashable:
+        return self._renderer._key(self._template, self._key_value, self._context)
+
+
+class _Part(File):
+    """Another file `Renderer` makes (a citation file), cached by its key."""
+
+    __slots__ = ("_key_value", "_make", "_renderer")
+
+    def __init__(self, renderer: Renderer, key: Hashable, make: Callable[[], bytes]) -> None:
+        self._renderer, self._key_value, self._make = renderer, key, make
+
+    def __call__(self) -> bytes:
+        return self._renderer.part(self._key_value, self._make)
+
+    def key(self) -> Hashable:
+        return self._key_value

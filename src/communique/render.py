@@ -62,10 +62,12 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
         cache.start()
     by_id = {s.id: s for s in index.statements}
     series = {group.slug: Keyed(listed(group.statements)) for group in index.meetings}
+    positions = {s.id: n for group in index.meetings for n, s in enumerate(group.statements)}
     render_home(out, r, index)
     for statement in index.statements:
         out.add_page(statement_url(statement.id),
-                     render_statement_page(renderer_for(statement), index, statement, by_id, series))
+                     render_statement_page(renderer_for(statement), index, statement, by_id, series,
+                                           positions))
         add_citation_files(out, r, statement, site)
     render_meeting_pages(out, r, index)
     render_host_pages(out, r, index)
@@ -89,7 +91,7 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
             out.add_file(f"{statement_url(alias)}index.html", r.page(
                 "redirect.html", target=statement_url(statement.id), title=statement.title))
     add_open_data(out, r, index, site)
-    out.add_file("sitemap.xml", File(lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))(),
+    out.add_file("sitemap.xml", File.of(lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))(),
                                      lambda: ("sitemap", tuple(out.pages))))
     return out
 
@@ -117,12 +119,13 @@ def render_home(out: Output, r: Renderer, index: SiteIndex) -> None:
 
 
 def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
-                          by_id: dict[str, Statement],
-                          series_of: dict[str, Keyed]) -> Thunk:
+                          by_id: dict[str, Statement], series_of: dict[str, Keyed],
+                          positions: dict[str, int]) -> Thunk:
     """`/statements/<id>/`.
 
     Everything the page shows follows from the statement, its original, the translations and
-    the listings of its meeting series: those are the page's cache key.
+    the listings of its meeting series: those are the page's cache key. `positions` gives each
+    statement's place in its meeting's series.
     """
     original = by_id.get(statement.translation_of or "", statement)
     versions = (original, *index.translations.get(original.id, ()))
@@ -132,19 +135,22 @@ def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
     key = (statement.fingerprint, original.fingerprint, b"".join(v.fingerprint for v in versions),
            keyed_series)
 
-    def context() -> dict[str, Any]:
-        position = next((n for n, s in enumerate(series) if s.id == original.id), -1)
-        year = str(statement.date.year)
-        return {
-            "statement": statement, "versions": versions if len(versions) > 1 else (),
-            "series": series, "original": original.listed,
-            "newer": series[position - 1] if position > 0 else None,
-            "older": series[position + 1] if 0 <= position < len(series) - 1 else None,
-            "hosts": _host_roles(statement),
-            "breadcrumbs": (("Archive", "archive/"), (year, f"archive/{year}/")),
-        }
+    return r.keyed_page("statement.html", key, partial(_statement_context, statement, original, versions,
+                                                       series, positions.get(original.id, -1)))
 
-    return r.keyed_page("statement.html", key, context)
+
+def _statement_context(statement: Statement, original: Statement, versions: tuple[Statement, ...],
+                       series: tuple[Listing, ...], position: int) -> dict[str, Any]:
+    """What a statement page shows; `position` is its original's in the meeting's `series`."""
+    year = str(statement.date.year)
+    return {
+        "statement": statement, "versions": versions if len(versions) > 1 else (),
+        "series": series, "original": original.listed,
+        "newer": series[position - 1] if position > 0 else None,
+        "older": series[position + 1] if 0 <= position < len(series) - 1 else None,
+        "hosts": _host_roles(statement),
+        "breadcrumbs": (("Archive", "archive/"), (year, f"archive/{year}/")),
+    }
 
 
 def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
@@ -167,16 +173,23 @@ def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
         return r.page("feed.xml", key=key(items), feed_title=title, self_path=path,
                       page_path=page_path, updated=updated, entries=[entry(s) for s in items])()
 
-    out.add_file(path, File(feed, lambda: ("feed.xml", key(latest()))))
+    out.add_file(path, File.of(feed, lambda: ("feed.xml", key(latest()))))
 
 
 def add_citation_files(out: Output, r: Renderer, statement: Statement, site: Site) -> None:
     """`cite.json` (CSL-JSON) and `cite.bib` (BibTeX) beside the statement's page."""
     base = statement_url(statement.id)
-    out.add_file(base + "cite.json", r.file(("csl", statement.fingerprint), lambda: (
-        json.dumps(csl_json(statement, site), ensure_ascii=False, indent=2) + "\n").encode()))
-    out.add_file(base + "cite.bib", r.file(("bib", statement.fingerprint),
-                                           lambda: bibtex(statement, site).encode()))
+    fingerprint = statement.fingerprint
+    out.add_file(base + "cite.json", r.file(("csl", fingerprint), partial(_csl_file, statement, site)))
+    out.add_file(base + "cite.bib", r.file(("bib", fingerprint), partial(_bib_file, statement, site)))
+
+
+def _csl_file(statement: Statement, site: Site) -> bytes:
+    return (json.dumps(csl_json(statement, site), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _bib_file(statement: Statement, site: Site) -> bytes:
+    return bibtex(statement, site).encode()
 
 
 def render_entity_pages(out: Output, r: Renderer, index: SiteIndex) -> None:
