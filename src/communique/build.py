@@ -175,7 +175,9 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     from the `store`), sharing the work between `jobs` processes, shard by shard."""
     known = store.load()
     racy_after = time.time_ns() - RACY_NS
-    current = {s.relative: current_digest(s.absolute, known.get(s.relative), racy_after) for s in sources}
+    # A file the store does not know is parsed whatever its digest, which its worker works out.
+    current = {s.relative: current_digest(s.absolute, known[s.relative], racy_after)
+               for s in sources if s.relative in known}
     by_shard: dict[int, list[SourceFile]] = {}
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
@@ -186,7 +188,8 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     def parse(shard: int) -> bytes:
         entries: dict[str, ParsedEntry] = {}
         for source in by_shard[shard]:
-            digest, signature = current[source.relative]
+            digest, signature = (current.get(source.relative)
+                                 or current_digest(source.absolute, None, racy_after))
             found = (results.get(source.relative)
                      or parse_statement_file(source, registry, files, url_pattern))
             entries[source.relative] = (digest, *found, signature)
