@@ -23,6 +23,7 @@ from communique.devserver import SiteState
 from communique.models import Statement
 from communique.options import Options
 from communique.serve import DevBuilder, collect_garbage
+from communique.stamp import default_theme_dir
 from tests.conftest import FULL_SITE, NOW
 
 STATEMENT = "statements/2024/2024-07-01-chairs-statement.md"
@@ -120,6 +121,10 @@ def test_template_error_is_reported_with_its_line(served: tuple[str, Path], brow
     assert re.search(r"theme/home\.html, line 3", page.inner_text("body"))
     (theme / "home.html").unlink()
     wait_for_text(page, "Latest statements")
+    home = (default_theme_dir() / "home.html").read_text()
+    for word in ("First", "Second"):  # an override edited in place, while the site builds fine
+        (theme / "home.html").write_text(home.replace("Latest statements", f"{word} home"))
+        wait_for_text(page, f"{word} home")
     page.close()
 
 

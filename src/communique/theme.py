@@ -53,6 +53,9 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n", Pretranslate],
+        # One build renders with one version of the templates, and asks for one once per page
+        # (a `stat` each with reloading on); the dev server makes a new environment on an edit.
+        auto_reload=False,
     )
     catalog = translations(lang)
     env.extend(pretranslations=catalog)
