@@ -69,6 +69,11 @@ def test_statement_page(full_site: Path) -> None:
     assert "Rome" in translation.text  # inherited meeting location
     assert "dicembre 2023" in translation.text and translation.find("time", datetime="2023-12")
     assert "Italiano: Dichiarazione congiunta" in page.text
+    filters = [f for span in page.find("span") if (f := span.attrs.get("data-pagefind-filter") or "")
+               .startswith("country:")]
+    assert filters == [f"country:{name}" for name in (  # issuers and hosts both, once each, by name
+        "Burkina Faso", "Cameroon", "Italy", "Kenya", "Mauritania", "Nigeria", "Senegal", "Togo",
+        "United States", "Uzbekistan")]
 
 
 def test_body_rendering(full_site: Path) -> None:

@@ -148,9 +148,20 @@ def _statement_context(statement: Statement, original: Statement, versions: tupl
         "series": series, "original": original.listed,
         "newer": series[position - 1] if position > 0 else None,
         "older": series[position + 1] if 0 <= position < len(series) - 1 else None,
-        "hosts": _host_roles(statement),
+        "hosts": _host_roles(statement), "countries": _countries(statement),
         "breadcrumbs": (("Archive", "archive/"), (year, f"archive/{year}/")),
     }
+
+
+def _countries(statement: Statement) -> list[Entity]:
+    """Every country or organisation the statement names, once each, by name (its page's
+    search filters)."""
+    named = (*statement.issuers, *(statement.meeting.hosts if statement.meeting else ()),
+             *statement.participants, *statement.observers)
+    once: dict[str, Entity] = {}
+    for entity in named:
+        once.setdefault(entity.id, entity)
+    return sorted(once.values(), key=lambda entity: entity.name.lower())
 
 
 def add_feed(out: Output, r: Renderer, path: str, page_path: str, title: str,
