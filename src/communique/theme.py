@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -40,12 +41,21 @@ def theme_dirs(site: Site, content: Path) -> list[Path]:
     return dirs
 
 
+class _Environment(Environment):
+    """An environment whose templates see its globals as they were when each was loaded (all
+    are set before the first, as Jinja asks), copied into a plain dict: Jinja's `ChainMap`
+    over them is read key by key, in Python, for every render of every page and list item."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -> Environment:
     """A Jinja environment with the site's URL helpers, filters and the words of `ui_lang`
     (default: the site's language, or English if there is no catalog for it)."""
     lang = ui_lang or ui_language(site.language) or SOURCE_LANGUAGE
     load_locale(lang)
-    env = Environment(
+    env = _Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
