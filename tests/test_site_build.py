@@ -14,6 +14,7 @@ import pytest
 
 from communique.build import check_site, render_all, render_checked
 from communique.options import Options
+from communique.theme import FoldUrls
 from tests.conftest import FULL_SITE, NOW, VALID_FRONT, Result, statement
 from tests.htmltools import parse_page, resolve_internal
 
@@ -74,6 +75,20 @@ def test_statement_page(full_site: Path) -> None:
     assert filters == [f"country:{name}" for name in (  # issuers and hosts both, once each, by name
         "Burkina Faso", "Cameroon", "Italy", "Kenya", "Mauritania", "Nigeria", "Senegal", "Togo",
         "United States", "Uzbekistan")]
+
+
+def test_urls_worked_out_at_compile_time_match_url(cli: Callable[..., Result], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`FoldUrls` gives every file the bytes the `url` global gives, escaping included."""
+    def build(output: Path) -> dict[str, bytes]:
+        cli("build", "--content", str(FULL_SITE), "--output", str(output), "--now", NOW, "--no-search",
+            "--jobs", "1", "--base-url", "https://example.org/a&b'c/")
+        return tree(output)
+
+    compiled = build(tmp_path / "compiled")
+    assert b'href="/a&amp;b&#39;c/static/style.css"' in compiled["index.html"]
+    monkeypatch.setattr(FoldUrls, "filter_stream", lambda self, stream: stream)
+    assert build(tmp_path / "rendered") == compiled
 
 
 def test_body_rendering(full_site: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -81,19 +81,37 @@ class Pretranslate(Extension):
     """
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
-        tokens = list(stream)
         catalog: gettext.NullTranslations = self.environment.pretranslations  # type: ignore[attr-defined]
-        position = 0
-        while position < len(tokens):
-            token = tokens[position]
-            call = tokens[position:position + 4]
-            if ([t.type for t in call] == [TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]
-                    and token.value == "_" and (position == 0 or tokens[position - 1].type != TOKEN_DOT)):
-                text = catalog.gettext(call[2].value) % {}
-                yield Token(token.lineno, TOKEN_STRING, text)
-                yield Token(token.lineno, TOKEN_PIPE, "|")
-                yield Token(token.lineno, TOKEN_NAME, "safe")
-                position += 4
+
+        def translated(lineno: int, text: str | None) -> list[Token] | None:
+            if text is None:
+                return None
+            return [Token(lineno, TOKEN_STRING, catalog.gettext(text) % {}), Token(lineno, TOKEN_PIPE, "|"),
+                    Token(lineno, TOKEN_NAME, "safe")]
+        return fold_calls(stream, "_", translated)
+
+
+def fold_calls(stream: TokenStream, name: str,
+               fold: Callable[[int, str | None], list[Token] | None]) -> Iterator[Token]:
+    """The tokens of `stream`, with each call of `name` (not an attribute's) on one string
+    literal, or on nothing (`None`), replaced by the tokens `fold(line, literal)` gives, unless
+    it gives None."""
+    tokens = list(stream)
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        if token.type == TOKEN_NAME and token.value == name and (
+                position == 0 or tokens[position - 1].type != TOKEN_DOT):
+            kinds = [t.type for t in tokens[position + 1:position + 4]]
+            if kinds[:2] == [TOKEN_LPAREN, TOKEN_RPAREN]:
+                folded, length = fold(token.lineno, None), 3
+            elif kinds == [TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]:
+                folded, length = fold(token.lineno, tokens[position + 2].value), 4
+            else:
+                folded, length = None, 1
+            if folded is not None:
+                yield from folded
+                position += length
                 continue
-            yield token
-            position += 1
+        yield token
+        position += 1

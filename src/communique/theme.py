@@ -18,12 +18,14 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.ext import Extension
+from jinja2.lexer import TOKEN_STRING, Token, TokenStream
 from markupsafe import Markup, escape
 
 from .charts import bar_chart
 from .cite import citation_text, json_ld
 from .dates import PartialDate, language_name, load_locale
-from .i18n import SOURCE_LANGUAGE, Pretranslate, direction, translations, ui_language
+from .i18n import SOURCE_LANGUAGE, Pretranslate, direction, fold_calls, translations, ui_language
 from .models import STATEMENT_TYPES, Entity, Listing, Site, Statement
 from .problems import Problem
 from .slugs import slugify
@@ -39,6 +41,18 @@ def theme_dirs(site: Site, content: Path) -> list[Path]:
     if site.theme_dir:
         dirs.insert(0, content / site.theme_dir)
     return dirs
+
+
+class FoldUrls(Extension):
+    """Works out `url("literal")` and `url()` when a template is compiled, not each time it is
+    rendered: the call becomes the URL path as a string, escaped where it is shown as `url`'s
+    result would be. (A template that named something else `url` would lose it to the global.)
+    The site's base path is `environment.url_base`."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        base: str = self.environment.url_base  # type: ignore[attr-defined]
+        return fold_calls(stream, "url",
+                          lambda lineno, path: [Token(lineno, TOKEN_STRING, base + (path or ""))])
 
 
 class _Environment(Environment):
@@ -62,13 +76,13 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n", Pretranslate],
+        extensions=["jinja2.ext.i18n", Pretranslate, FoldUrls],
         # One build renders with one version of the templates, and asks for one once per page
         # (a `stat` each with reloading on); the dev server makes a new environment on an edit.
         auto_reload=False,
     )
     catalog = translations(lang)
-    env.extend(pretranslations=catalog)
+    env.extend(pretranslations=catalog, url_base=site.base_path)
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
     base_path, base_url = site.base_path, site.base_url
     env.globals.update(
