@@ -10,6 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from communique import theme
 from communique.i18n import Pretranslate, locales_dir, translations, ui_languages
 from communique.models import STATEMENT_TYPES
 from tests.conftest import FULL_SITE, NOW, ROOT, Result
@@ -90,7 +91,8 @@ def test_site_language_picks_the_catalog(cli: Callable[..., Result], tmp_path: P
 @pytest.mark.parametrize("lang", sorted(ui_languages() | {"en"}))
 def test_words_translated_at_compile_time_match_gettext(lang: str, monkeypatch: pytest.MonkeyPatch,
                                                         tmp_path: Path) -> None:
-    """`Pretranslate` gives every page the bytes the i18n extension's gettext gives."""
+    """`Pretranslate`, and `_` in one call, give every page the bytes the i18n extension's
+    gettext gives."""
     def build(output: Path) -> dict[str, bytes]:
         from communique.cli import main
 
@@ -106,4 +108,6 @@ def test_words_translated_at_compile_time_match_gettext(lang: str, monkeypatch: 
     monkeypatch.setattr(Pretranslate, "filter_stream", lambda self, stream: stream)
     at_render = build(tmp_path / "rendered")
     assert compiled == at_render
+    monkeypatch.setattr(theme, "direct_gettext", lambda env, catalog: None)
+    assert build(tmp_path / "jinja") == compiled
     assert any(b"<nav" in page for page in compiled.values())

@@ -4,6 +4,7 @@ the URL helpers, filters and cached fragments the templates use."""
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from pathlib import Path
@@ -16,10 +17,12 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateSyntaxError,
+    pass_eval_context,
     select_autoescape,
 )
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_STRING, Token, TokenStream
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from .charts import bar_chart
@@ -55,6 +58,17 @@ class FoldUrls(Extension):
                           lambda lineno, path: [Token(lineno, TOKEN_STRING, base + (path or ""))])
 
 
+def direct_gettext(env: Environment, catalog: gettext.NullTranslations) -> None:
+    """Make `_()` in templates give what the i18n extension's newstyle gettext gives, in one
+    call instead of three through Jinja's `Context.call` (140,000 a build at 10,000 statements:
+    a label or a text with variables; `Pretranslate` does the literals)."""
+    @pass_eval_context
+    def translate(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+        text = catalog.gettext(string)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables
+    env.globals["_"] = translate
+
+
 class _Environment(Environment):
     """An environment whose templates see its globals as they were when each was loaded (all
     are set before the first, as Jinja asks), copied into a plain dict: Jinja's `ChainMap`
@@ -84,6 +98,7 @@ def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -
     catalog = translations(lang)
     env.extend(pretranslations=catalog, url_base=site.base_path)
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    direct_gettext(env, catalog)
     base_path, base_url = site.base_path, site.base_url
     env.globals.update(
         site=site,
