@@ -57,8 +57,13 @@ class _Collector(HTMLParser):
 
 def parse_page(path: Path) -> ParsedPage:
     """Parse one HTML file."""
+    return parse_html(path.read_text(encoding="utf-8"))
+
+
+def parse_html(html: str) -> ParsedPage:
+    """Parse HTML."""
     collector = _Collector()
-    collector.feed(path.read_text(encoding="utf-8"))
+    collector.feed(html)
     collector.close()
     collector.page.text = " ".join(" ".join(collector.parts).split())
     return collector.page

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from communique.build import check_site, render_all, render_checked
+from communique.indexes import Page
 from communique.options import Options
-from communique.theme import FoldUrls
+from communique.theme import FoldUrls, make_environment, theme_dirs
 from tests.conftest import FULL_SITE, NOW, VALID_FRONT, Result, statement
-from tests.htmltools import parse_page, resolve_internal
+from tests.htmltools import parse_html, parse_page, resolve_internal
 
 WITHHELD_WORDS = ("SECRETDRAFTWORD", "DRAFTBODYWORD", "Secret Draft Meeting", "EMBARGOTITLEWORD",
                   "EMBARGOBODYWORD", "Embargoed Summit", "2024-08-draft-statement",
@@ -259,6 +260,19 @@ def test_long_lists_are_paginated(cli: Callable[..., Result], write_site: Callab
         assert first.find("a", href=f"/{base}page/2/", rel="next")
     home = parse_page(site / "index.html")
     assert len([li for li in home.find("li", **{"class": "statement-item"})]) == 20
+
+
+def test_a_long_list_links_to_a_few_of_its_pages() -> None:
+    checked = check_site(Options(content=FULL_SITE, now=dt.datetime.fromisoformat(NOW), jobs=1))
+    env = make_environment(checked.site, theme_dirs(checked.site, FULL_SITE))
+    page = parse_html(str(env.get_template("_macros.html").module.pagination(Page(50, 120, ()),
+                                                                            "archive/2024/")))
+    links = [(a.attrs["href"], a.attrs.get("rel")) for a in page.find("a")]
+    assert links == [("/archive/2024/page/49/", "prev"), ("/archive/2024/", None),
+                     *((f"/archive/2024/page/{n}/", None) for n in (49, 50, 51, 120)),
+                     ("/archive/2024/page/51/", "next")]
+    assert page.find("a", href="/archive/2024/page/50/", aria_current="page")
+    assert len(page.find("li", **{"class": "pagination__gap"})) == 2
 
 
 def test_drafts_preview_banners(cli: Callable[..., Result], tmp_path: Path) -> None:

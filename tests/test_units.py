@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from communique.dates import PartialDate, parse_date, parse_instant
 from communique.entities import load_registry
 from communique.frontmatter import decode_text, parse_yaml
+from communique.indexes import Page
 from communique.markdown import is_safe_url, render_body
 from communique.slugs import slugify
 from tests.conftest import FULL_SITE
@@ -107,6 +109,23 @@ def test_the_first_forbidden_character_is_the_one_reported(chars: list[str]) -> 
     column = first - (text.rfind("\n", 0, first) + 1) + 1
     assert decoded is None and (problems[0].line, problems[0].column) == (line, column), problems
     assert f"U+{ord(text[first]):04X}" in problems[0].message
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(1, 500).flatmap(lambda count: st.tuples(st.just(count), st.integers(1, count))))
+def test_pagination_shows_the_ends_and_the_neighbours(count_and_number: tuple[int, int]) -> None:
+    count, number = count_and_number
+    shown = Page(number, count, ()).shown
+    numbers = [n for n in shown if n is not None]
+    assert {1, count, number} | {n for n in (number - 1, number + 1) if 1 <= n <= count} <= set(numbers)
+    assert len(shown) <= 7 and numbers == sorted(set(numbers))
+    for before, after in pairwise(shown):
+        assert before is not None or after is not None  # never two gaps in a row
+        if before is not None and after is not None:
+            assert after == before + 1  # no page left out without a gap shown
+    for n, item in enumerate(shown):
+        if item is None:  # a gap stands for two pages or more
+            assert shown[n + 1] - shown[n - 1] >= 3  # type: ignore[operator]
 
 
 def test_yaml_keeps_text_and_places() -> None:

@@ -320,6 +320,22 @@ class Page(Generic[T]):
         """`` for the first page, `page/N/` for the others."""
         return "" if self.number == 1 else f"page/{self.number}/"
 
+    @property
+    def shown(self) -> tuple[int | None, ...]:
+        """The pages its pagination links to: the first and the last, this one and its
+        neighbours, and a page alone between those; None where more are left out. At most
+        seven, however long the list, so that a list's pages cost linear time, and a reader
+        tabs through a few links rather than hundreds."""
+        near = sorted({1, self.count, *range(max(1, self.number - 1), min(self.count, self.number + 1) + 1)})
+        shown: list[int | None] = []
+        for before, number in zip([0, *near], near, strict=False):
+            if number - before == 2:
+                shown.append(number - 1)
+            elif number - before > 2:
+                shown.append(None)
+            shown.append(number)
+        return tuple(shown)
+
 
 def paginate(items: Sequence[T], size: int = PAGE_SIZE) -> list[Page[T]]:
     """Split a list into pages of `size`; an empty list is one empty page."""
