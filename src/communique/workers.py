@@ -55,7 +55,7 @@ def runs(items: Sequence[T], count: int,
     that the processes end together, few enough that taking one costs nothing next to doing it
     (and that their numbers fit in a pipe: at most `MAX_RUNS`).
 
-    With `group`, consecutive items of the same group stay in one run (one process does them
+    With `group`, the items of a group stay in one run, in their order (one process does them
     all), and the largest groups come first: the runs left for the end are small ones, which
     even out the processes' shares. An item whose group is None is a run of its own, before
     all others: a file that may cost as much as a group (the open data), started early.
@@ -65,17 +65,14 @@ def runs(items: Sequence[T], count: int,
     if group is None:
         units = [[item] for item in items]
     else:
-        last: object = object()
+        grouped: dict[Hashable, list[T]] = {}
         for item in items:
             this = group(item)
             if this is None:
                 alone.append([item])
-            elif this != last or not units:
-                units.append([item])
             else:
-                units[-1].append(item)
-            last = this
-        units.sort(key=len, reverse=True)  # stable: in order within a size
+                grouped.setdefault(this, []).append(item)
+        units = sorted(grouped.values(), key=len, reverse=True)  # stable: in order within a size
     room = max(1, min(count * RUNS_PER_PROCESS, MAX_RUNS) - len(alone) - 1)
     least = -(-sum(map(len, units)) // room)  # every run but the last this full: room + 1 at most
     cut: list[list[T]] = []
