@@ -125,6 +125,11 @@ def test_template_error_is_reported_with_its_line(served: tuple[str, Path], brow
     for word in ("First", "Second"):  # an override edited in place, while the site builds fine
         (theme / "home.html").write_text(home.replace("Latest statements", f"{word} home"))
         wait_for_text(page, f"{word} home")
+    (theme / "note.txt").write_text("First note")  # a template the watcher knows by its folder
+    (theme / "home.html").write_text(home.replace('{{ _("Latest statements") }}', '{% include "note.txt" %}'))
+    wait_for_text(page, "First note")
+    (theme / "note.txt").write_text("Second note")
+    wait_for_text(page, "Second note")
     page.close()
 
 

@@ -32,14 +32,14 @@ from .stamp import default_theme_dir
 from .theme import make_environment, template_problem, theme_dirs
 
 THEME_SUFFIXES = (".html", ".xml", ".css", ".js")
-"""A change to such a file (a template or asset) re-renders every page."""
+"""A change to such a file (a template or asset), or to anything in a theme folder (a template
+of another name, a folder moved), re-renders every page with the templates read afresh."""
 SETTLE_SECONDS = 0.1
 """How long no change must come before a rebuild starts: an editor's "save all", or a save
 the file watcher reports in several events, gives one rebuild even on a busy machine."""
 COMPLETE_AFTER_SECONDS = 0.4
 """After a rebuild, the open tabs reload first (their pages are rendered on request); the rest
 of the site is rendered after this pause, unless another save comes in."""
-"""How long the files must stay quiet after a save before rebuilding."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -124,6 +124,11 @@ class DevBuilder:
         self.log(f"rebuilt in {elapsed:.0f} ms: {self.published} statement(s), "
                  f"{self.render_cache.rendered} page(s) rendered, {self.parse_cache.hits} file(s) reused")
 
+    def in_theme(self, path: str) -> bool:
+        """Whether `path` is in a theme folder of the last build."""
+        dirs: tuple[Path, ...] = self.env_key[1] if isinstance(self.env_key, tuple) else ()
+        return any(Path(path).is_relative_to(folder.resolve()) for folder in dirs)
+
     def pages_at_fault(self, problems: list[Problem]) -> set[str]:
         """URL paths of the statement pages whose files have errors; `*` for a template error."""
         if any(problem.field == "template" for problem in problems):
@@ -158,7 +163,7 @@ class ChangeWatcher:
         name = Path(path).name
         if name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
             return
-        if name.endswith(THEME_SUFFIXES):
+        if name.endswith(THEME_SUFFIXES) or self.builder.in_theme(path):
             self.templates = True
         if written and name.endswith(".md") and path.startswith(self.statements):
             self.written.add(path)
