@@ -11,6 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from communique import theme
+from communique.config import load_site
 from communique.i18n import Pretranslate, locales_dir, translations, ui_languages
 from communique.models import STATEMENT_TYPES
 from tests.conftest import FULL_SITE, NOW, ROOT, Result
@@ -86,6 +87,15 @@ def test_site_language_picks_the_catalog(cli: Callable[..., Result], tmp_path: P
     assert home.find("html", lang=lang)
     for word in words:
         assert word in home.text
+
+
+def test_any_placeholder_name_is_a_variable() -> None:
+    site, _ = load_site(FULL_SITE, "content")
+    assert site is not None
+    env = theme.make_environment(site, theme.theme_dirs(site, FULL_SITE), "fr")
+    template = env.from_string('{{ _("%(string)s, %(eval_ctx)s", string="<b>", eval_ctx=1) }} '
+                               '{{ _("Home") }}')
+    assert template.render() == "&lt;b&gt;, 1 Accueil"
 
 
 @pytest.mark.parametrize("lang", sorted(ui_languages() | {"en"}))

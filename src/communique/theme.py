@@ -63,7 +63,7 @@ def direct_gettext(env: Environment, catalog: gettext.NullTranslations) -> None:
     call instead of three through Jinja's `Context.call` (140,000 a build at 10,000 statements:
     a label or a text with variables; `Pretranslate` does the literals)."""
     @pass_eval_context
-    def translate(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    def translate(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
         text = catalog.gettext(string)
         return (Markup(text) if eval_ctx.autoescape else text) % variables
     env.globals["_"] = translate
