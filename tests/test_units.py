@@ -119,6 +119,7 @@ def test_pagination_shows_the_ends_and_the_neighbours(count_and_number: tuple[in
     numbers = [n for n in shown if n is not None]
     assert {1, count, number} | {n for n in (number - 1, number + 1) if 1 <= n <= count} <= set(numbers)
     assert len(shown) <= 7 and numbers == sorted(set(numbers))
+    assert count > 7 or shown == tuple(range(1, count + 1))  # all, when they fit
     for before, after in pairwise(shown):
         assert before is not None or after is not None  # never two gaps in a row
         if before is not None and after is not None:

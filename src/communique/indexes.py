@@ -322,10 +322,12 @@ class Page(Generic[T]):
 
     @property
     def shown(self) -> tuple[int | None, ...]:
-        """The pages its pagination links to: the first and the last, this one and its
-        neighbours, and a page alone between those; None where more are left out. At most
-        seven, however long the list, so that a list's pages cost linear time, and a reader
-        tabs through a few links rather than hundreds."""
+        """The pages its pagination links to: every page of a list of seven or fewer; else the
+        first and the last, this one and its neighbours, and a page alone between those, with
+        None where more are left out. At most seven, however long the list, so that a list's
+        pages cost linear time, and a reader tabs through a few links rather than hundreds."""
+        if self.count <= 7:
+            return tuple(range(1, self.count + 1))
         near = sorted({1, self.count, *range(max(1, self.number - 1), min(self.count, self.number + 1) + 1)})
         shown: list[int | None] = []
         for before, number in zip([0, *near], near, strict=False):

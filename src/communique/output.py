@@ -169,8 +169,6 @@ class Renderer:
         return self.cache.get(key, make)
 
 
-
-
 class _Page(File):
     """A page `Renderer` renders from a template."""
 
