@@ -9,6 +9,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Generic, Literal, TypeVar
 
 from .models import Entity, Statement
@@ -330,7 +331,7 @@ class Page(Generic[T]):
             return tuple(range(1, self.count + 1))
         near = sorted({1, self.count, *range(max(1, self.number - 1), min(self.count, self.number + 1) + 1)})
         shown: list[int | None] = []
-        for before, number in zip([0, *near], near, strict=False):
+        for before, number in pairwise([0, *near]):
             if number - before == 2:
                 shown.append(number - 1)
             elif number - before > 2:

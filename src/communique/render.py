@@ -92,7 +92,7 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
                 "redirect.html", target=statement_url(statement.id), title=statement.title))
     add_open_data(out, r, index, site)
     out.add_file("sitemap.xml", File.of(lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))(),
-                                     lambda: ("sitemap", tuple(out.pages))))
+                                        lambda: ("sitemap", tuple(out.pages))))
     return out
 
 
