@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from communique import markdown
 from communique.dates import PartialDate, parse_date, parse_instant
 from communique.entities import load_registry
 from communique.frontmatter import decode_text, parse_yaml
@@ -172,6 +173,15 @@ def test_markdown_body() -> None:
     assert 'href="data:' not in rendered.html
     assert rendered.links_to == ("other",)
     assert rendered.text.startswith("Heading")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["a", "b c", " ", "\n", "\n\n", "-", "--- ", ":", ":-:", "# ", "> ", "1. ",
+                                 "* ", "`", "[x]", "(y.md)", "\\", "    ", "---\n", "a\n-\n"]), max_size=40))
+def test_a_body_without_a_pipe_parses_the_same_without_the_table_rule(parts: list[str]) -> None:
+    body = "".join(parts)
+    with_tables, without = markdown._parser(True), markdown._parser(False)
+    assert without.render(body) == with_tables.render(body)
 
 
 @pytest.mark.parametrize(("body", "text"), [

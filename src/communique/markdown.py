@@ -71,10 +71,13 @@ def _footnote_anchor(self: RendererHTML, tokens: Sequence[Token], idx: int, opti
     return html.replace('class="footnote-backref"', 'class="footnote-backref" aria-label="Back to the text"')
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+@lru_cache(maxsize=2)
+def _parser(tables: bool = True) -> MarkdownIt:
+    """The body parser; `tables=False` leaves out the table rule, which is tried on every line
+    (a fifth of parsing) and can only match where a line holds a `|`."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
-    md.enable("table")
+    if tables:
+        md.enable("table")
     md.use(footnote_plugin)
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.add_render_rule("footnote_block_open", _footnote_block_open)
@@ -98,7 +101,7 @@ def render_body(
     `statement_files` maps each statement file's path (relative to the content folder, with `/`)
     to its id; `statement_url` is the URL pattern of a statement page with `{id}` in it.
     """
-    md = _parser()
+    md = _parser("|" in body)
     tokens = md.parse(body)
     problems: list[Problem] = []
     linked: list[str] = []
