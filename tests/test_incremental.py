@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import io
 import itertools
 import os
+import pickle
 import shutil
 import time
 import tracemalloc
@@ -29,6 +31,7 @@ from hypothesis import strategies as st
 from communique import cache, opendata, stamp, workers, write
 from communique.build import check_site
 from communique.cli import main
+from communique.models import Body
 from communique.options import Options
 from communique.problems import ContentError, Problem
 from tests.conftest import NOW, ROOT, SITE_YAML
@@ -557,6 +560,21 @@ def long_statements(count: int) -> dict[str, str]:
     return {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}",
                                                    f" Statement number {n}.\n\n" + f"{paragraph}\n\n" * 9)
             for n in range(count)}
+
+
+def test_bodies_are_pickled_beside_the_pickle_and_checked_when_read() -> None:
+    body = Body("<p>Qu’il 🕊</p>", "Qu’il 🕊", "Qu’il 🕊")
+    pickled, bodies = io.BytesIO(), io.BytesIO()
+    cache._body_pickler(pickled, bodies).dump({"a.md": (body, "title")})
+    assert "Qu’il".encode() not in pickled.getvalue() and "Qu’il".encode() in bodies.getvalue()
+
+    def load(beside: bytes) -> object:
+        return cache._BodyUnpickler(io.BytesIO(pickled.getvalue()), memoryview(beside), None, None).load()
+    assert load(bodies.getvalue()) == {"a.md": (body, "title")}
+    with pytest.raises(pickle.UnpicklingError, match="outside the shard's bodies"):
+        load(bodies.getvalue()[:-1])
+    with pytest.raises(pickle.UnpicklingError, match="outside a shard"):
+        pickle.loads(pickled.getvalue())  # only the store's unpickler reads a body's place
 
 
 def traced(run: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, int]:

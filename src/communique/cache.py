@@ -15,6 +15,7 @@ file it names still has the recorded inode, size and time. Anything else is a ca
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import hashlib
 import io
 import os
@@ -23,6 +24,7 @@ import tempfile
 import weakref
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +257,7 @@ class ParsedStore:
         """
         bodies = io.BytesIO()
         pickled = io.BytesIO()
-        _BodyPickler(pickled, bodies).dump(entries)
+        _body_pickler(pickled, bodies).dump(entries)
         payload = b"".join((len(self.context).to_bytes(2, "big"), self.context,
                             len(pickled.getbuffer()).to_bytes(8, "big"), pickled.getbuffer(),
                             bodies.getbuffer()))
@@ -286,40 +288,58 @@ BodyPlace = tuple[int, tuple[int, int, int]]
 """Where a packed body lies among a shard's bodies: its offset and the sizes of its parts."""
 
 
-class _BodyPickler(pickle.Pickler):
-    """Pickles parsed files with each body written to `bodies` instead (see `ParsedStore.pack`)."""
+def _body_pickler(file: io.BytesIO, bodies: io.BytesIO) -> pickle.Pickler:
+    """A pickler of parsed files that writes each body to `bodies` instead (see
+    `ParsedStore.pack`): in the pickle, a call of `_placed_body` with where it lies, which
+    `_BodyUnpickler` answers.
 
-    def __init__(self, file: io.BytesIO, bodies: io.BytesIO) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.bodies = bodies
+    A `persistent_id` would do the same, but the pickler asks it about every object, strings
+    included: 1.6 million calls for 10,000 statements, a third of the pickling time. The
+    pickler's `dispatch_table` is asked only about objects of other types, and, unlike a
+    `reducer_override` method, does not tie the pickler in a cycle that keeps its memo alive."""
+    def reduce_body(body: Body) -> tuple[Any, BodyPlace]:
+        parts = [part.encode() for part in (body.html, body.text, body.markdown)]
+        at = bodies.tell()
+        bodies.write(b"".join(parts))
+        return _placed_body, (at, (len(parts[0]), len(parts[1]), len(parts[2])))
 
-    def persistent_id(self, obj: object) -> BodyPlace | None:
-        if not isinstance(obj, Body):
-            return None
-        parts = [part.encode() for part in (obj.html, obj.text, obj.markdown)]
-        at = self.bodies.tell()
-        self.bodies.write(b"".join(parts))
-        return at, (len(parts[0]), len(parts[1]), len(parts[2]))
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, Body: reduce_body}
+    return pickler
+
+
+def _placed_body(start: int, sizes: tuple[int, int, int]) -> Body:
+    """Stands, in a pickle, for a body among a shard's bodies; only `_BodyUnpickler` reads it."""
+    raise pickle.UnpicklingError("a body outside a shard of the parsed store")
 
 
 class _BodyUnpickler(pickle.Unpickler):
-    """Unpickles what `_BodyPickler` pickled: each body kept by the `spill`, from `at` there
+    """Unpickles what `_body_pickler` pickled: each body kept by the `spill`, from `at` there
     (where `bodies` were appended), or read from `bodies` into memory."""
 
     def __init__(self, file: io.BytesIO, bodies: memoryview, spill: Spill | None, at: int | None) -> None:
         super().__init__(file)
         self.bodies, self.spill, self.at = bodies, spill, at
 
-    def persistent_load(self, pid: BodyPlace) -> Body:
-        start, sizes = pid
-        if start < 0 or min(sizes) < 0 or start + sum(sizes) > len(self.bodies):
-            raise pickle.UnpicklingError("a body lies outside the shard's bodies")
-        if self.spill is not None and self.at is not None:
-            return Body.kept(self.spill.read, self.at + start, sizes)
-        html_end = start + sizes[0]
-        text_end = html_end + sizes[1]
-        return Body(str(self.bodies[start:html_end], "utf-8"), str(self.bodies[html_end:text_end], "utf-8"),
-                    str(self.bodies[text_end:text_end + sizes[2]], "utf-8"))
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (__name__, _placed_body.__name__):
+            # Not a method of this unpickler: its memo would keep it, and so the shard, in a cycle.
+            return partial(_body_from, self.bodies, self.spill, self.at)
+        return super().find_class(module, name)
+
+
+def _body_from(bodies: memoryview, spill: Spill | None, at: int | None, start: int,
+               sizes: tuple[int, int, int]) -> Body:
+    """The body `_placed_body` stands for: kept by the `spill`, from `at` there (where `bodies`
+    were appended), or read from `bodies` into memory."""
+    if start < 0 or min(sizes) < 0 or start + sum(sizes) > len(bodies):
+        raise pickle.UnpicklingError("a body lies outside the shard's bodies")
+    if spill is not None and at is not None:
+        return Body.kept(spill.read, at + start, sizes)
+    html_end = start + sizes[0]
+    text_end = html_end + sizes[1]
+    return Body(str(bodies[start:html_end], "utf-8"), str(bodies[html_end:text_end], "utf-8"),
+                str(bodies[text_end:text_end + sizes[2]], "utf-8"))
 
 
 class Spill:
