@@ -175,13 +175,20 @@ def test_markdown_body() -> None:
     assert rendered.text.startswith("Heading")
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=600, deadline=None, derandomize=True)
 @given(st.lists(st.sampled_from(["a", "b c", " ", "\n", "\n\n", "-", "--- ", ":", ":-:", "# ", "> ", "1. ",
-                                 "* ", "`", "[x]", "(y.md)", "\\", "    ", "---\n", "a\n-\n"]), max_size=40))
-def test_a_body_without_a_pipe_parses_the_same_without_the_table_rule(parts: list[str]) -> None:
+                                 "* ", "`", "```", "~~~", "[x]", "[^1]", "^[n]", "]:", "(y.md)", "<b>",
+                                 "&amp;", "\\", "    ", "---\n", "a\n-\n", "|", "a | b\n", "[", "]",
+                                 "[y]:/u\n", "#", ">", "a|b\n-|-\n"]),
+                max_size=40))
+def test_a_body_parses_the_same_without_the_rules_it_cannot_match(parts: list[str]) -> None:
     body = "".join(parts)
-    with_tables, without = markdown._parser(True), markdown._parser(False)
-    assert without.render(body) == with_tables.render(body)
+    assert markdown._parser_for(body).render(body) == markdown._parser().render(body)
+    active = markdown._parser_for(body).get_active_rules()
+    for rule, marks in markdown._OPTIONAL_RULES:  # a rule is left out where its marks are missing
+        assert (rule in active["block"]) == any(mark in body for mark in marks)
+    assert ("footnote_ref" in active["inline"]) == ("[^" in body or "^[" in body)
+    assert "html_block" not in active["block"]
 
 
 @pytest.mark.parametrize(("body", "text"), [

@@ -71,19 +71,43 @@ def _footnote_anchor(self: RendererHTML, tokens: Sequence[Token], idx: int, opti
     return html.replace('class="footnote-backref"', 'class="footnote-backref" aria-label="Back to the text"')
 
 
-@lru_cache(maxsize=2)
-def _parser(tables: bool = True) -> MarkdownIt:
-    """The body parser; `tables=False` leaves out the table rule, which is tried on every line
-    (a fifth of parsing) and can only match where a line holds a `|`."""
+_OPTIONAL_RULES = (
+    ("table", ("|",)),
+    ("fence", ("```", "~~~")),
+    ("blockquote", (">",)),
+    ("reference", ("]:",)),
+    ("heading", ("#",)),
+)
+"""Block rules markdown-it tries on every line, each with the strings one of which a body must
+hold for the rule to match anywhere in it (a table's header row has a `|`, a reference ends its
+label with `]:`)."""
+_FOOTNOTE_MARKS = ("[^", "^[")
+"""A body holds one of these where it has a footnote or a reference to one."""
+
+
+def _parser_for(body: str) -> MarkdownIt:
+    """The parser for `body`, without the rules that cannot match in it: parsing tries each
+    block rule on every line, and a body gives the same HTML with or without a rule that never
+    matches in it."""
+    used = tuple(any(mark in body for mark in marks) for _, marks in _OPTIONAL_RULES)
+    return _parser(used, any(mark in body for mark in _FOOTNOTE_MARKS))
+
+
+@lru_cache(maxsize=1 << (len(_OPTIONAL_RULES) + 1))
+def _parser(used: tuple[bool, ...] = (True,) * len(_OPTIONAL_RULES), footnotes: bool = True) -> MarkdownIt:
+    """The body parser with the rules of `_OPTIONAL_RULES` that are `used`, and footnotes if
+    asked. The raw HTML rules are left out: with raw HTML off they never match."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
-    if tables:
-        md.enable("table")
-    md.use(footnote_plugin)
+    md.disable(["html_block", "html_inline"])
+    md.enable("table")
+    md.disable([rule for (rule, _), on in zip(_OPTIONAL_RULES, used, strict=True) if not on])
     md.validateLink = is_safe_url  # type: ignore[method-assign]
-    md.add_render_rule("footnote_block_open", _footnote_block_open)
-    rules = md.renderer.rules  # type: ignore[attr-defined]
-    rules["footnote_anchor_default"] = rules["footnote_anchor"]
-    md.add_render_rule("footnote_anchor", _footnote_anchor)
+    if footnotes:
+        md.use(footnote_plugin)
+        md.add_render_rule("footnote_block_open", _footnote_block_open)
+        rules = md.renderer.rules  # type: ignore[attr-defined]
+        rules["footnote_anchor_default"] = rules["footnote_anchor"]
+        md.add_render_rule("footnote_anchor", _footnote_anchor)
     return md
 
 
@@ -101,7 +125,7 @@ def render_body(
     `statement_files` maps each statement file's path (relative to the content folder, with `/`)
     to its id; `statement_url` is the URL pattern of a statement page with `{id}` in it.
     """
-    md = _parser("|" in body)
+    md = _parser_for(body)
     tokens = md.parse(body)
     problems: list[Problem] = []
     linked: list[str] = []
