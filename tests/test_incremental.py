@@ -569,7 +569,8 @@ def test_bodies_are_pickled_beside_the_pickle_and_checked_when_read() -> None:
     assert "Qu’il".encode() not in pickled.getvalue() and "Qu’il".encode() in bodies.getvalue()
 
     def load(beside: bytes) -> object:
-        return cache._BodyUnpickler(io.BytesIO(pickled.getvalue()), memoryview(beside), None, None).load()
+        return cache._BodyUnpickler(io.BytesIO(pickled.getvalue()),
+                                    cache._Bodies(len(beside), data=memoryview(beside))).load()
     assert load(bodies.getvalue()) == {"a.md": (body, "title")}
     with pytest.raises(pickle.UnpicklingError, match="outside the shard's bodies"):
         load(bodies.getvalue()[:-1])
@@ -631,18 +632,31 @@ def test_a_build_leaves_no_spill_file_open(write_site: Callable[..., Path], tmp_
         assert open_below(tmp_path / ".communique-cache") == []
 
 
+def cut_short(shard: Path) -> None:
+    """The shard's last 100 bytes gone, under a right checksum."""
+    payload = stamp.read_payload(shard, cache.ParsedStore.KIND)
+    assert payload is not None
+    stamp.write_payload(shard, cache.ParsedStore.KIND, payload[:-100])
+
+
+def changed(shard: Path) -> None:
+    """A letter of the shard's last body changed, the checksum left as it was."""
+    data = bytearray(shard.read_bytes())
+    data[data.rindex(b"Statement number")] = ord("s")
+    shard.write_bytes(bytes(data))
+
+
 @pytest.mark.usefixtures("forking")
-def test_a_shard_whose_bodies_are_cut_short_is_not_trusted(write_site: Callable[..., Path],
-                                                           tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", [cut_short, changed])
+def test_a_damaged_shard_is_not_trusted(write_site: Callable[..., Path], tmp_path: Path,
+                                        damage: Callable[[Path], None]) -> None:
     content = write_site(long_statements(8))
     build(content, tmp_path / "site")
     clean = tree(tmp_path / "site")
     shards = sorted((tmp_path / ".communique-cache/build/site.parsed").glob("*.pickle"))
     assert shards
-    for shard in shards:  # each still carries a right checksum
-        payload = stamp.read_payload(shard, cache.ParsedStore.KIND)
-        assert payload is not None
-        stamp.write_payload(shard, cache.ParsedStore.KIND, payload[:-100])
+    for shard in shards:
+        damage(shard)
     shutil.rmtree(tmp_path / "site")  # every page made again, from the store
     build(content, tmp_path / "site")
     assert tree(tmp_path / "site") == clean

@@ -22,20 +22,24 @@ import os
 import pickle
 import tempfile
 import weakref
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .incremental import MEMO_FROM, Keyed
-from .models import Body, Listing, Site
+from .models import Body, Listing, Reader, Site
 from .problems import Problem
 from .stamp import (
     PACKAGE,
+    OpenPayload,
     cache_root,
     file_digest,
+    open_payload,
     output_identity,
     read_checked,
     read_payload,
@@ -233,18 +237,30 @@ class ParsedStore:
         return int.from_bytes(hashlib.blake2b(relative.encode(), digest_size=4).digest(), "big") % self.SHARDS
 
     def load(self) -> dict[str, ParsedEntry]:
-        """Every stored entry of this context, by relative path."""
+        """Every stored entry of this context, by relative path.
+
+        With a spill on disk, each shard's bodies stay in its file, which the spill holds open
+        (see `Spill.keep_open`), and only the pickle is read; the shards' checksums are checked
+        by a thread meanwhile (a damaged shard counts as missing). Otherwise each shard is read
+        whole, checked, and its bodies moved to the spill or kept in memory."""
         entries: dict[str, ParsedEntry] = {}
         if not self.read:
             return entries
-        for shard in range(self.SHARDS):
-            payload = read_payload(self._path(shard), self.KIND)
-            try:
-                found = self.unpack(payload) if payload is not None else None
-            except Exception:  # the checksum matched but the contents do not load: not trusted
-                found = None
-            if found is not None:
-                entries.update(found)
+        if self.spill is None or not self.spill.on_disk:
+            for shard in range(self.SHARDS):
+                payload = read_payload(self._path(shard), self.KIND)
+                found = _trusted(self.unpack, payload) if payload is not None else None
+                if found is not None:
+                    entries.update(found)
+            return entries
+        opened = [shard for shard in map(open_payload, map(self._path, range(self.SHARDS)),
+                                         repeat(self.KIND)) if shard is not None]
+        with ThreadPoolExecutor(max_workers=1) as checking:
+            intact = checking.map(OpenPayload.intact, opened)
+            unpacked = [_trusted(self._unpack_in_place, shard) for shard in opened]
+            for ok, shard_entries in zip(intact, unpacked, strict=True):
+                if ok and shard_entries is not None:
+                    entries.update(shard_entries)
         return entries
 
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
@@ -275,13 +291,43 @@ class ParsedStore:
             return None
         start = 2 + size + 8
         length = int.from_bytes(view[start - 8:start], "big")
-        bodies = view[start + length:]
-        at = self.spill.append(bodies) if self.spill is not None else None
-        found = _BodyUnpickler(io.BytesIO(view[start:start + length]), bodies, self.spill, at).load()
+        data = view[start + length:]
+        at = self.spill.append(data) if self.spill is not None else None
+        bodies = (_Bodies(len(data), read=self.spill.read, at=at) if self.spill is not None and at is not None
+                  else _Bodies(len(data), data=data))
+        found = _BodyUnpickler(io.BytesIO(view[start:start + length]), bodies).load()
+        return found if isinstance(found, dict) else None
+
+    def _unpack_in_place(self, shard: OpenPayload) -> dict[str, ParsedEntry] | None:
+        """`unpack` of a shard's file, held open by the spill, its bodies read from there."""
+        assert self.spill is not None
+        read = self.spill.keep_open(shard.fd)
+        head = os.pread(shard.fd, 2 + len(self.context) + 8, shard.start)
+        if head[:-8] != len(self.context).to_bytes(2, "big") + self.context:
+            return None
+        length = int.from_bytes(head[-8:], "big")
+        at = shard.start + len(head)
+        pickled = os.pread(shard.fd, length, at)
+        if len(pickled) != length:
+            return None
+        bodies = _Bodies(shard.end - at - length, read=read, at=at + length)
+        found = _BodyUnpickler(io.BytesIO(pickled), bodies).load()
         return found if isinstance(found, dict) else None
 
     def _path(self, shard: int) -> Path:
         return self.folder / f"{shard:02d}.pickle"
+
+
+ShardEntries = dict[str, ParsedEntry]
+"""A shard's entries by relative path."""
+
+
+def _trusted(unpack: Callable[[Any], ShardEntries | None], packed: Any) -> ShardEntries | None:
+    """What `unpack` gives, or None when it fails."""
+    try:
+        return unpack(packed)
+    except Exception:  # the checksum matched (or is being checked) but the contents do not load
+        return None
 
 
 BodyPlace = tuple[int, tuple[int, int, int]]
@@ -313,44 +359,56 @@ def _placed_body(start: int, sizes: tuple[int, int, int]) -> Body:
     raise pickle.UnpicklingError("a body outside a shard of the parsed store")
 
 
-class _BodyUnpickler(pickle.Unpickler):
-    """Unpickles what `_body_pickler` pickled: each body kept by the `spill`, from `at` there
-    (where `bodies` were appended), or read from `bodies` into memory."""
+@dataclass(frozen=True, slots=True)
+class _Bodies:
+    """A shard's bodies: in memory (`data`), or kept in a file `read` reads, from `at` there."""
 
-    def __init__(self, file: io.BytesIO, bodies: memoryview, spill: Spill | None, at: int | None) -> None:
+    length: int
+    """Their size in bytes."""
+    data: memoryview | None = None
+    read: Reader | None = None
+    at: int = 0
+
+
+class _BodyUnpickler(pickle.Unpickler):
+    """Unpickles what `_body_pickler` pickled, each body one of the shard's `bodies`."""
+
+    def __init__(self, file: io.BytesIO, bodies: _Bodies) -> None:
         super().__init__(file)
-        self.bodies, self.spill, self.at = bodies, spill, at
+        self.bodies = bodies
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == (__name__, _placed_body.__name__):
             # Not a method of this unpickler: its memo would keep it, and so the shard, in a cycle.
-            return partial(_body_from, self.bodies, self.spill, self.at)
+            return partial(_body_from, self.bodies)
         return super().find_class(module, name)
 
 
-def _body_from(bodies: memoryview, spill: Spill | None, at: int | None, start: int,
-               sizes: tuple[int, int, int]) -> Body:
-    """The body `_placed_body` stands for: kept by the `spill`, from `at` there (where `bodies`
-    were appended), or read from `bodies` into memory."""
-    if start < 0 or min(sizes) < 0 or start + sum(sizes) > len(bodies):
+def _body_from(bodies: _Bodies, start: int, sizes: tuple[int, int, int]) -> Body:
+    """The body `_placed_body` stands for: kept where the shard's bodies are, or read from them
+    into memory."""
+    if start < 0 or min(sizes) < 0 or start + sum(sizes) > bodies.length:
         raise pickle.UnpicklingError("a body lies outside the shard's bodies")
-    if spill is not None and at is not None:
-        return Body.kept(spill.read, at + start, sizes)
+    if bodies.read is not None:
+        return Body.kept(bodies.read, bodies.at + start, sizes)
+    assert bodies.data is not None
     html_end = start + sizes[0]
     text_end = html_end + sizes[1]
-    return Body(str(bodies[start:html_end], "utf-8"), str(bodies[html_end:text_end], "utf-8"),
-                str(bodies[text_end:text_end + sizes[2]], "utf-8"))
+    return Body(str(bodies.data[start:html_end], "utf-8"), str(bodies.data[html_end:text_end], "utf-8"),
+                str(bodies.data[text_end:text_end + sizes[2]], "utf-8"))
 
 
 class Spill:
     """Statement bodies kept in an unnamed file in the cache folder rather than in memory.
 
     Bodies are most of what a build holds (about 95 MB of 120 at 10,000 statements), and only
-    the pages showing them need them: a shard's bodies are written here as it is unpacked, and
-    each is read back where it is shown, by this process or by a forked child (which shares the
-    open file). The file has no name (or loses it at once), so it goes when the build closes it
-    or its last process ends, however that ends. Where it cannot be made or written (a full
-    disk, a system without positioned reads), bodies stay in memory.
+    the pages showing them need them: the bodies of a shard parsed by this build are written here
+    as it is unpacked, those of a shard taken from the parsed store stay in the store's file,
+    which the spill holds open (see `keep_open`), and each is read back where it is shown, by
+    this process or by a forked child (which shares the open files). The spill's own file has no
+    name (or loses it at once), so it goes when the build closes it or its last process ends,
+    however that ends. Where it cannot be made or written (a full disk, a system without
+    positioned reads), bodies stay in memory.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -365,6 +423,7 @@ class Spill:
         self._close = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
         self._end = 0
         self._writable = self._fd >= 0
+        self._kept: list[_OpenFile] = []
 
     def __enter__(self) -> Spill:
         return self
@@ -372,11 +431,26 @@ class Spill:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def on_disk(self) -> bool:
+        """Whether bodies are kept in files (else in memory)."""
+        return self._fd >= 0
+
     def close(self) -> None:
-        """Close the file: a body kept in it can no longer be read (see `read`)."""
+        """Close the file, and those it keeps open: a body kept in one can no longer be read
+        (see `read`)."""
         if self._close is not None:
             self._close()
         self._fd, self._writable = -1, False
+        for kept in self._kept:
+            kept.close()
+
+    def keep_open(self, fd: int) -> Reader:
+        """Take the open file `fd` (a shard of the parsed store, never written again): bodies
+        kept in it are read with the reader returned until the spill is closed, which closes it."""
+        kept = _OpenFile(fd)
+        self._kept.append(kept)
+        return kept.read
 
     def append(self, data: memoryview) -> int | None:
         """Add `data` at the end of the file; where it begins, or None if it could not be written
@@ -395,6 +469,28 @@ class Spill:
 
     def read(self, at: int, size: int) -> str:
         """The text of `size` bytes at `at`."""
-        if self._fd < 0:
-            raise RuntimeError("a statement's body was asked for after its build had ended")
-        return os.pread(self._fd, size, at).decode() if size else ""
+        return _read_text(self._fd, at, size)
+
+
+class _OpenFile:
+    """A file bodies are read from, open until `close`."""
+
+    __slots__ = ("__weakref__", "_close", "fd")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._close = weakref.finalize(self, os.close, fd)
+
+    def read(self, at: int, size: int) -> str:
+        """The text of `size` bytes at `at`."""
+        return _read_text(self.fd, at, size)
+
+    def close(self) -> None:
+        self._close()
+        self.fd = -1
+
+
+def _read_text(fd: int, at: int, size: int) -> str:
+    if fd < 0:
+        raise RuntimeError("a statement's body was asked for after its build had ended")
+    return os.pread(fd, size, at).decode() if size else ""

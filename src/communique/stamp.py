@@ -272,5 +272,58 @@ def read_payload(path: Path, kind: bytes) -> bytes | None:
     return payload
 
 
+@dataclass(frozen=True, slots=True)
+class OpenPayload:
+    """A file `write_payload` wrote, held open to be read in place (see `open_payload`)."""
+
+    fd: int
+    """The open file."""
+    start: int
+    """Where the payload begins in it."""
+    end: int
+    """Where it ends: the file's size when it was opened."""
+    checksum: bytes
+    """What the header records the payload's checksum to be."""
+
+    def intact(self) -> bool:
+        """Whether the payload's bytes have the recorded checksum (read in large chunks, the
+        lock held by Python threads let go for each: other threads run meanwhile)."""
+        digest = hashlib.blake2b(digest_size=32)
+        offset = self.start
+        while offset < self.end:
+            chunk = os.pread(self.fd, min(CHUNK, self.end - offset), offset)
+            if not chunk:
+                return False
+            digest.update(chunk)
+            offset += len(chunk)
+        return digest.digest() == self.checksum
+
+
+CHUNK = 1 << 22
+"""How much of a file is read at a time to check it."""
+
+
+def open_payload(path: Path, kind: bytes) -> OpenPayload | None:
+    """The file at `path`, opened to read what `write_payload` wrote there in place, without
+    reading it whole (the caller checks it with `OpenPayload.intact` before trusting it, and
+    closes it); None when the file is missing or of another kind or version. The file is never
+    written again: a new one replaces it, and the open one keeps its bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    header = _header(kind)
+    try:
+        head = os.pread(fd, len(header) + 32, 0)
+        size = os.fstat(fd).st_size
+    except OSError:
+        os.close(fd)
+        return None
+    if len(head) != len(header) + 32 or not head.startswith(header):
+        os.close(fd)
+        return None
+    return OpenPayload(fd, len(head), size, head[len(header):])
+
+
 def _header(kind: bytes) -> bytes:
     return kind + b" " + __version__.encode() + b"\n"
