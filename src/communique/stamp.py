@@ -286,12 +286,15 @@ class OpenPayload:
     """What the header records the payload's checksum to be."""
 
     def intact(self) -> bool:
-        """Whether the payload's bytes have the recorded checksum (read in large chunks, the
-        lock held by Python threads let go for each: other threads run meanwhile)."""
+        """Whether the payload's bytes can be read and have the recorded checksum. They are
+        read and hashed in large chunks, which let other threads run meanwhile."""
         digest = hashlib.blake2b(digest_size=32)
         offset = self.start
         while offset < self.end:
-            chunk = os.pread(self.fd, min(CHUNK, self.end - offset), offset)
+            try:
+                chunk = os.pread(self.fd, min(CHUNK, self.end - offset), offset)
+            except OSError:
+                return False
             if not chunk:
                 return False
             digest.update(chunk)
