@@ -627,9 +627,30 @@ def open_below(folder: Path) -> list[str]:
 @pytest.mark.usefixtures("forking")
 def test_a_build_leaves_no_spill_file_open(write_site: Callable[..., Path], tmp_path: Path) -> None:
     content = write_site(long_statements(8))
-    for _ in range(2):
-        build(content, tmp_path / "site", "--clean")
+    for extra in (["--clean"], ["--clean"], []):  # the last reads the parsed store in place
+        with (content / "statements/s-0.md").open("a", encoding="utf-8") as file:
+            file.write("\nOne more paragraph.\n")
+        build(content, tmp_path / "site", *extra)
         assert open_below(tmp_path / ".communique-cache") == []
+
+
+def test_the_parsed_store_holds_open_only_the_shards_it_uses(write_site: Callable[..., Path],
+                                                             tmp_path: Path) -> None:
+    content = write_site(long_statements(8))
+    build(content, tmp_path / "site")
+    folder = tmp_path / ".communique-cache/build/site.parsed"
+    shards = sorted(str(path) for path in folder.glob("*.pickle"))
+    context = stamp.read_payload(Path(shards[0]), cache.ParsedStore.KIND)
+    assert context is not None
+    context = context[2:2 + int.from_bytes(context[:2], "big")]
+    for used in (context, b"another context"):
+        with cache.Spill(tmp_path / "spill") as spill:
+            found = cache.ParsedStore(tmp_path / "site", used, write=False, spill=spill).load()
+            assert len(found) == (8 if used == context else 0)
+            assert sorted(open_below(folder)) == (shards if used == context else [])
+            assert all(f"Statement number {path[13:-3]}." in parsed.body.markdown  # read from there
+                       for path, (_, parsed, _, _) in found.items())
+        assert open_below(folder) == []
 
 
 def cut_short(shard: Path) -> None:

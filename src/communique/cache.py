@@ -26,7 +26,6 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +239,7 @@ class ParsedStore:
         """Every stored entry of this context, by relative path.
 
         With a spill on disk, each shard's bodies stay in its file, which the spill holds open
-        (see `Spill.keep_open`), and only the pickle is read; the shards' checksums are checked
+        (see `Spill.keep`), and only the pickle is read; the shards' checksums are checked
         by a thread meanwhile (a damaged shard counts as missing). Otherwise each shard is read
         whole, checked, and its bodies moved to the spill or kept in memory."""
         entries: dict[str, ParsedEntry] = {}
@@ -253,14 +252,18 @@ class ParsedStore:
                 if found is not None:
                     entries.update(found)
             return entries
-        opened = [shard for shard in map(open_payload, map(self._path, range(self.SHARDS)),
-                                         repeat(self.KIND)) if shard is not None]
+        # Each file is closed when its `_OpenFile` is, or is collected: kept by the spill if used.
+        shards = (open_payload(self._path(n), self.KIND) for n in range(self.SHARDS))
+        opened = [(shard, _OpenFile(shard.fd)) for shard in shards if shard is not None]
         with ThreadPoolExecutor(max_workers=1) as checking:
-            intact = checking.map(OpenPayload.intact, opened)
-            unpacked = [_trusted(self._unpack_in_place, shard) for shard in opened]
-            for ok, shard_entries in zip(intact, unpacked, strict=True):
+            intact = checking.map(OpenPayload.intact, [shard for shard, _ in opened])
+            unpacked = [_trusted(partial(self._unpack_in_place, shard), file.read) for shard, file in opened]
+            for ok, shard_entries, (_, file) in zip(intact, unpacked, opened, strict=True):
                 if ok and shard_entries is not None:
                     entries.update(shard_entries)
+                    self.spill.keep(file)
+                else:  # of another context, or damaged: closed now, not at the end of the build
+                    file.close()
         return entries
 
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
@@ -298,15 +301,15 @@ class ParsedStore:
         found = _BodyUnpickler(io.BytesIO(view[start:start + length]), bodies).load()
         return found if isinstance(found, dict) else None
 
-    def _unpack_in_place(self, shard: OpenPayload) -> dict[str, ParsedEntry] | None:
-        """`unpack` of a shard's file, held open by the spill, its bodies read from there."""
-        assert self.spill is not None
-        read = self.spill.keep_open(shard.fd)
+    def _unpack_in_place(self, shard: OpenPayload, read: Reader) -> dict[str, ParsedEntry] | None:
+        """`unpack` of a shard's open file, its bodies left there to be read with `read`."""
         head = os.pread(shard.fd, 2 + len(self.context) + 8, shard.start)
         if head[:-8] != len(self.context).to_bytes(2, "big") + self.context:
             return None
         length = int.from_bytes(head[-8:], "big")
         at = shard.start + len(head)
+        if length > shard.end - at:
+            return None
         pickled = os.pread(shard.fd, length, at)
         if len(pickled) != length:
             return None
@@ -404,7 +407,7 @@ class Spill:
     Bodies are most of what a build holds (about 95 MB of 120 at 10,000 statements), and only
     the pages showing them need them: the bodies of a shard parsed by this build are written here
     as it is unpacked, those of a shard taken from the parsed store stay in the store's file,
-    which the spill holds open (see `keep_open`), and each is read back where it is shown, by
+    which the spill holds open (see `keep`), and each is read back where it is shown, by
     this process or by a forked child (which shares the open files). The spill's own file has no
     name (or loses it at once), so it goes when the build closes it or its last process ends,
     however that ends. Where it cannot be made or written (a full disk, a system without
@@ -445,12 +448,10 @@ class Spill:
         for kept in self._kept:
             kept.close()
 
-    def keep_open(self, fd: int) -> Reader:
-        """Take the open file `fd` (a shard of the parsed store, never written again): bodies
-        kept in it are read with the reader returned until the spill is closed, which closes it."""
-        kept = _OpenFile(fd)
-        self._kept.append(kept)
-        return kept.read
+    def keep(self, file: _OpenFile) -> None:
+        """Keep `file` (a shard of the parsed store, never written again) open until the spill is
+        closed: the bodies in it are read from there."""
+        self._kept.append(file)
 
     def append(self, data: memoryview) -> int | None:
         """Add `data` at the end of the file; where it begins, or None if it could not be written
@@ -493,4 +494,10 @@ class _OpenFile:
 def _read_text(fd: int, at: int, size: int) -> str:
     if fd < 0:
         raise RuntimeError("a statement's body was asked for after its build had ended")
-    return os.pread(fd, size, at).decode() if size else ""
+    if not size:
+        return ""
+    data = os.pread(fd, size, at)
+    if len(data) != size:
+        raise RuntimeError("a statement's body was cut short: a file of the build cache was changed "
+                           "during the build")
+    return data.decode()
