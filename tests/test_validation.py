@@ -90,6 +90,12 @@ def test_unknown_country_suggests(reject: Callable[..., str]) -> None:
     assert "did you mean Italy?" in line
 
 
+def test_a_country_named_twice(reject: Callable[..., str]) -> None:
+    front = VALID_FRONT.replace("[US, IT]", "[US, IT, Italy]")
+    line = error_line(reject({"statements/bad.md": statement(front)}), f"{PATH}:5:19")
+    assert "'issuers' names Italy twice" in line
+
+
 def test_id_with_bad_characters(reject: Callable[..., str]) -> None:
     report = reject({"statements/Bad_Statement.md": statement()})
     assert ("content/statements/Bad_Statement.md: error: the file name gives the id "

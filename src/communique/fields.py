@@ -156,18 +156,18 @@ class Reader:
 
     def entities(self, node: Node, name: str) -> tuple[Entity, ...] | None:
         """Countries or organisations by code or name: `[US, Italy, european-union]`."""
-        found: list[Entity] = []
+        found: dict[str, Entity] = {}  # by id: a list's `in` compared each pair, field by field
         ok = True
         for item in self.items(node, name):
             entity = self.entity(item, name)
             if entity is None:
                 ok = False
-            elif entity in found:
+            elif entity.id in found:
                 self.error(item, name, f"'{name}' names {entity.name} twice")
                 ok = False
             else:
-                found.append(entity)
-        return tuple(found) if ok else None
+                found[entity.id] = entity
+        return tuple(found.values()) if ok else None
 
     def entity(self, node: Node, name: str) -> Entity | None:
         """One country or organisation."""
