@@ -640,9 +640,9 @@ def test_the_parsed_store_holds_open_only_the_shards_it_uses(write_site: Callabl
     build(content, tmp_path / "site")
     folder = tmp_path / ".communique-cache/build/site.parsed"
     shards = sorted(str(path) for path in folder.glob("*.pickle"))
-    context = stamp.read_payload(Path(shards[0]), cache.ParsedStore.KIND)
-    assert context is not None
-    context = context[2:2 + int.from_bytes(context[:2], "big")]
+    payload = stamp.read_payload(Path(shards[0]), cache.ParsedStore.KIND)
+    assert payload is not None
+    context = payload[2:2 + int.from_bytes(payload[:2], "big")]  # what `ParsedStore.pack` puts first
     for used in (context, b"another context"):
         with cache.Spill(tmp_path / "spill") as spill:
             found = cache.ParsedStore(tmp_path / "site", used, write=False, spill=spill).load()
