@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from communique import search
+from communique import search, workers
 from communique.cli import main
 from communique.write import Staged
 from tests.a11y.checkers import serve_directory
@@ -172,8 +172,11 @@ def test_a_build_without_search(tmp_path: Path, page: Page) -> None:
         assert page.inner_text("#search-status").startswith("Search is not available")
 
 
-def test_the_same_content_gives_the_same_index(site: Path, tmp_path: Path) -> None:
-    build(FULL_SITE, tmp_path / "site")  # a cache of its own: indexed afresh
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_same_content_gives_the_same_index(site: Path, tmp_path: Path, jobs: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "MIN_SHARE", 1)  # with "2", two processes write even this small site
+    build(FULL_SITE, tmp_path / "site", "--jobs", jobs)  # a cache of its own: indexed afresh
     assert tree(tmp_path / "site") == tree(site)
 
 

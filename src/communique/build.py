@@ -305,7 +305,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
         if index is not None:
             progress.stage("indexing the statements for search")
             files = index.result()
-            written.update(write_files(staged, sorted(files), files.__getitem__, files.key, reuse, 1))
+            written.update(write_files(staged, sorted(files), files.__getitem__, files.key, reuse,
+                                       options.jobs))
     progress.stage(f"copying {count(len(copies), 'file')}")
     sources = dict(copies)
     written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),

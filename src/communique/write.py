@@ -391,15 +391,15 @@ _PLACED_SIZE = 120
 
 
 def _share_of(path: str) -> str | None:
-    """What must be written by the same process as the file at `path`: a statement's folder,
-    or every page outside `statements/` (the list pages, whose items are rendered once by the
-    process that renders them and kept: split between processes, a third of them were rendered
-    twice); None for a file at the top of the site, which stands alone and is started first (the
-    open data, the costliest files to make, are among them)."""
+    """What must be written by the same process as the file at `path`: a folder of a statement
+    or of the search index, or every other page outside `statements/` (the list pages, whose
+    items are rendered once by the process that renders them and kept: split between processes,
+    a third of them were rendered twice); None for a file at the top of the site, which stands
+    alone and is started first (the open data, the costliest files to make, are among them)."""
     section, _, rest = path.partition("/")
     if not rest:
         return None
-    return path.rpartition("/")[0] if section == "statements" else ""
+    return path.rpartition("/")[0] if section in ("statements", "pagefind") else ""
 
 
 def _place(staged: Staged, previous: Mapping[str, Written], make: Callable[[str], Made],
