@@ -415,18 +415,18 @@ class Spill:
     """
 
     def __init__(self, folder: Path) -> None:
-        self._fd = -1
+        self._file: _OpenFile | None = None
         if hasattr(os, "pread"):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 with tempfile.TemporaryFile(dir=folder) as file:
-                    self._fd = os.dup(file.fileno())
+                    self._file = _OpenFile(os.dup(file.fileno()))
             except OSError:
-                self._fd = -1
-        self._close = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
+                self._file = None
         self._end = 0
-        self._writable = self._fd >= 0
-        self._kept: list[_OpenFile] = []
+        self._writable = self._file is not None
+        self._kept: list[_OpenFile] = [self._file] if self._file is not None else []
+        """Every file bodies are read from: its own, and the shards it keeps open."""
 
     def __enter__(self) -> Spill:
         return self
@@ -437,14 +437,12 @@ class Spill:
     @property
     def on_disk(self) -> bool:
         """Whether bodies are kept in files (else in memory)."""
-        return self._fd >= 0
+        return self._file is not None and self._file.fd >= 0
 
     def close(self) -> None:
         """Close the file, and those it keeps open: a body kept in one can no longer be read
         (see `read`)."""
-        if self._close is not None:
-            self._close()
-        self._fd, self._writable = -1, False
+        self._writable = False
         for kept in self._kept:
             kept.close()
 
@@ -456,12 +454,12 @@ class Spill:
     def append(self, data: memoryview) -> int | None:
         """Add `data` at the end of the file; where it begins, or None if it could not be written
         (then nothing more is added, and what was kept so far can still be read)."""
-        if not self._writable:
+        if not self._writable or self._file is None:
             return None
         at = self._end
         try:
             while data:
-                written = os.pwrite(self._fd, data, self._end)
+                written = os.pwrite(self._file.fd, data, self._end)
                 self._end, data = self._end + written, data[written:]
         except OSError:
             self._writable = False
@@ -470,11 +468,13 @@ class Spill:
 
     def read(self, at: int, size: int) -> str:
         """The text of `size` bytes at `at`."""
-        return _read_text(self._fd, at, size)
+        if self._file is None:
+            raise RuntimeError("a statement's body was asked for after its build had ended")
+        return self._file.read(at, size)
 
 
 class _OpenFile:
-    """A file bodies are read from, open until `close`."""
+    """A file bodies are read from, open until `close` (or until it is collected)."""
 
     __slots__ = ("__weakref__", "_close", "fd")
 
@@ -484,20 +484,16 @@ class _OpenFile:
 
     def read(self, at: int, size: int) -> str:
         """The text of `size` bytes at `at`."""
-        return _read_text(self.fd, at, size)
+        if self.fd < 0:
+            raise RuntimeError("a statement's body was asked for after its build had ended")
+        if not size:
+            return ""
+        data = os.pread(self.fd, size, at)
+        if len(data) != size:
+            raise RuntimeError("a statement's body was cut short: a file of the build cache was changed "
+                               "during the build")
+        return data.decode()
 
     def close(self) -> None:
         self._close()
         self.fd = -1
-
-
-def _read_text(fd: int, at: int, size: int) -> str:
-    if fd < 0:
-        raise RuntimeError("a statement's body was asked for after its build had ended")
-    if not size:
-        return ""
-    data = os.pread(fd, size, at)
-    if len(data) != size:
-        raise RuntimeError("a statement's body was cut short: a file of the build cache was changed "
-                           "during the build")
-    return data.decode()
