@@ -48,6 +48,11 @@ def statement_text(n: int, host: int, year: int, title: str, extra: str = "") ->
             f"topics: [trade]\n---\nThe text of statement {n}.{extra}\n")
 
 
+TRANSLATION = ("---\ntitle: Déclaration 0\nlang: fr\ntranslation_of: t-0\n---\nLe texte de la "
+               "déclaration 0.\n")
+"""A translation of `statements/translated/t-0.md`, in `statements/translated/t-0-fr.md`."""
+
+
 def statements(count: int) -> dict[str, str]:
     """`count` statement files, s-0 to s-{count - 1}, for `write_site`."""
     return {f"statements/s-{n}.md": statement_text(n, n % 4, 2020, f"S {n}") for n in range(count)}
@@ -83,6 +88,17 @@ class Editor:
         if files := self.files():
             path = files[pick % len(files)]
             path.write_text(path.read_text().rstrip("\n") + " More text.\n")
+
+    def edit_translated_body(self, pick: int) -> None:
+        """The text of a statement that has a translation, or of the translation."""
+        path = self.statements / "translated" / ("t-0.md", "t-0-fr.md")[pick % 2]
+        path.write_text(path.read_text().rstrip("\n") + " More text.\n")
+
+    def link_body(self, pick: int) -> None:
+        """A link to another statement (one no edit deletes or renames), at the end of a text."""
+        if files := self.files():
+            path = files[pick % len(files)]
+            path.write_text(path.read_text().rstrip("\n") + " See [this](translated/t-0.md).\n")
 
     def edit_title(self, pick: int) -> None:
         if files := self.files():
@@ -122,6 +138,8 @@ class Editor:
 EDITS = st.one_of(
     st.tuples(st.just("add"), st.integers(0, 3), st.integers(2019, 2024)),
     st.tuples(st.just("edit_body"), st.integers(0, 20)),
+    st.tuples(st.just("edit_translated_body"), st.integers(0, 1)),
+    st.tuples(st.just("link_body"), st.integers(0, 20)),
     st.tuples(st.just("edit_title"), st.integers(0, 20)),
     st.tuples(st.just("move_host"), st.integers(0, 20), st.integers(0, 3)),
     st.tuples(st.just("delete"), st.integers(0, 20)),
@@ -165,16 +183,22 @@ def test_incremental_builds_equal_a_clean_build(tmp_path_factory: pytest.TempPat
     for n in range(5):
         (content / "statements" / f"s-{n}.md").write_text(
             statement_text(n, n % len(HOSTS), 2020 + n % 3, f"Statement {n}"))
+    translated = content / "statements" / "translated"  # out of reach of the edits that delete and rename
+    translated.mkdir()
+    (translated / "t-0.md").write_text(statement_text(0, 1, 2021, "Translated 0"))
+    (translated / "t-0-fr.md").write_text(TRANSLATION)
     build(content, root / "site")
-    for name, *args in edits:
+    for step, (name, *args) in enumerate(edits):
         edit: Callable[..., None] = getattr(editor, str(name))
         edit(*args)
         live, folder = tree(root / "site"), (root / "site").stat().st_ino
         build(content, root / "site")
         if (root / "site").stat().st_ino != folder:  # a new site, so the one it replaced is the spare:
             assert tree(cache.spare_path(root / "site")) == live  # not a byte of it was changed
-    build(content, root / "clean", "--clean")
-    assert tree(root / "site") == tree(root / "clean")
+        # After every edit, not only the last: a later edit that changes every file would hide
+        # a file an earlier build left as it was when it should have changed it.
+        build(content, root / f"clean-{step}", "--clean")
+        assert tree(root / "site") == tree(root / f"clean-{step}")
 
 
 def test_an_edit_brings_the_spare_site_up_to_date(write_site: Callable[..., Path], tmp_path: Path,
@@ -468,6 +492,36 @@ def test_files_are_written_where_they_are_made(tmp_path: Path) -> None:
     with write.staged_site(live) as staged:
         again = write.write_files(staged, sorted(files), files.__getitem__, lambda p: p.encode(), first, 2)
     assert again == first  # every file linked from the previous site, large ones too
+
+
+def test_an_edit_to_a_text_alone_works_out_only_the_keys_that_name_it(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement edited in its body alone, whose translation's fingerprint changes with it:
+    only the files whose keys named one of the two have their keys worked out again (the two
+    pages, their citation files, the feeds that carry the original and the open data); every
+    other file keeps the last build's key. An edit to the front matter works out every key."""
+    content = write_site({**statements(12), "statements/translated/t-0.md": statement_text(0, 1, 2021, "T 0"),
+                          "statements/translated/t-0-fr.md": TRANSLATION})
+    build(content, tmp_path / "site")
+    keyed: list[object] = []
+    real = cache.KeyDigests.file_key
+
+    def spy(self: cache.KeyDigests, key: object) -> bytes:
+        keyed.append(key)
+        return real(self, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache.KeyDigests, "file_key", spy)
+    original = content / "statements" / "translated" / "t-0.md"
+    original.write_text(original.read_text() + "More text.\n")
+    build(content, tmp_path / "site", "--jobs", "1")
+    files = tree(tmp_path / "site")
+    # The 2 pages, 4 citation files, 3 feeds (the site's, the meeting's, the host's), 3 open data files
+    assert len(keyed) == 12
+    assert files == clean_build(content, tmp_path)
+    keyed.clear()
+    original.write_text(original.read_text().replace("title: T 0", "title: T 0 again"))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert len(keyed) > len(files) // 2
 
 
 def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[..., Path], tmp_path: Path,

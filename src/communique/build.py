@@ -17,6 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, TemplateError
 
 from .cache import (
+    DIGEST_SIZE,
     KeyDigests,
     Manifest,
     ParsedEntry,
@@ -25,6 +26,8 @@ from .cache import (
     code_digest,
     current_digest,
     global_key,
+    holds_any,
+    layout_digest,
     spare_path,
 )
 from .config import load_site
@@ -91,6 +94,10 @@ class CheckedSite:
     """The published statements, grouped."""
     problems: tuple[Problem, ...]
     """Warnings (errors stop before this exists)."""
+    body_edits: frozenset[str] | None = None
+    """The ids of the statement files changed since the last build, when each changed in its
+    body alone and no file came or went (see `parse_files`); None when anything else changed,
+    or when that is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
     parsed: list[ParsedFile] = []
+    body_edits: frozenset[str] | None = None
     if cache is not None:
         cache.start(options.content, sources)
     if cache is not None and cache.entries:
@@ -150,7 +158,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
         context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
         store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes,
                             spill=spill)
-        results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
+        results, body_edits = parse_files(sources, registry, files, url_pattern, options.jobs, store)
         if cache is not None:
             for source, (result, found) in zip(sources, results, strict=True):
                 cache.put(source, result, found)
@@ -166,13 +174,16 @@ def check_site(options: Options, cache: ParseCache | None = None,
     index = build_index(assembly.published, cache.index if cache is not None else None)
     if cache is not None:
         cache.index = index
-    return CheckedSite(site, assembly, index, tuple(problems))
+    return CheckedSite(site, assembly, index, tuple(problems), body_edits)
 
 
 def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, str], url_pattern: str,
-                jobs: int, store: ParsedStore) -> list[tuple[ParsedFile, list[Problem]]]:
+                jobs: int, store: ParsedStore) -> tuple[list[tuple[ParsedFile, list[Problem]]],
+                                                        frozenset[str] | None]:
     """Parse every statement file whose bytes changed since the last build (the others come
-    from the `store`), sharing the work between `jobs` processes, shard by shard."""
+    from the `store`), sharing the work between `jobs` processes, shard by shard; with the
+    ids of the files parsed again, when each changed in its body alone and the store knew
+    exactly these files (else None: see `body_edits`)."""
     known = store.load()
     racy_after = time.time_ns() - RACY_NS
     # A file the store does not know is parsed whatever its digest, which its worker works out.
@@ -200,9 +211,28 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         assert entries is not None, "packed by this build, in its context"
         results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
 
+    kept = set(results)
     # Each shard is unpacked as it comes, so that no more than one is held in memory at a time.
     stream_out(stale, parse, unpack, jobs, size=len, min_share=1)
-    return [results[source.relative] for source in sources]
+    return [results[source.relative] for source in sources], body_edits(known, results, kept)
+
+
+def body_edits(known: Mapping[str, ParsedEntry], results: Mapping[str, tuple[ParsedFile, list[Problem]]],
+               kept: set[str]) -> frozenset[str] | None:
+    """The ids of the files parsed again (all but those `kept` from the store, which `known`
+    holds as the last build left them) when each differs from the last build's in its body
+    alone: the same file, the same valid fields and the same links to other statements; None
+    when a file came, went or changed in anything else."""
+    if not known or known.keys() != results.keys():
+        return None
+    edited = []
+    for relative in results.keys() - kept:
+        old, new = known[relative][1], results[relative][0]
+        if (old.invalid or new.invalid or old.source != new.source or old.values != new.values
+                or old.links_to != new.links_to):
+            return None
+        edited.append(new.id)
+    return frozenset(edited)
 
 
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
@@ -256,9 +286,13 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare_path(options.output), adopt) as staged:
-            written = fill(staged, checked, output, copies, KeyDigests(keys), options, reuse, progress)
+            fingerprints = {s.id: s.fingerprint for s in checked.index.statements}
+            layout = layout_digest(output.thunks)
+            edited = edited_fingerprints(checked, previous, fingerprints, layout) if adopt else None
+            written = fill(staged, checked, output, copies, KeyDigests(keys, fingerprints.values()), options,
+                           reuse, progress, edited)
             progress.stage("replacing the site")
-        Manifest(written, keys).save(options.output)
+        Manifest(written, keys, fingerprints, layout).save(options.output)
         outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
                           tuple(withheld_summary(checked.assembly.withheld)))
         record_stamp(options, checked, fresh, outcome)
@@ -266,6 +300,31 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     unchanged = sum(1 for path, file in written.items()
                     if (old := previous.files.get(path)) is not None and old.inode == file.inode)
     return BuildResult(outcome, unchanged, len(previous.files.keys() - written.keys()))
+
+
+def edited_fingerprints(checked: CheckedSite, previous: Manifest, fingerprints: Mapping[str, bytes],
+                        layout: bytes) -> frozenset[bytes] | None:
+    """When the statements changed since the `previous` build in their text alone: the
+    fingerprints they had then (cut to `DIGEST_SIZE` bytes). Then only the files whose keys
+    named one of these can change (see `KeyDigests.file_key`): every other input of every file
+    is as it was, and the site is laid out as it was. None when anything else changed.
+
+    A statement's fingerprint changes with its file and its original's (see
+    `crosscheck.assemble`), so each that changed must be one whose file, or whose original's,
+    was edited in its body alone (see `body_edits`).
+    """
+    edits = checked.body_edits
+    if edits is None or previous.layout != layout or previous.statements.keys() != fingerprints.keys():
+        return None
+    changed = set()
+    for statement in checked.index.statements:
+        before = previous.statements[statement.id]
+        if before == statement.fingerprint:
+            continue
+        if statement.id not in edits and (statement.translation_of or "") not in edits:
+            return None
+        changed.add(before[:DIGEST_SIZE])
+    return frozenset(changed)
 
 
 def collect_from_now_on() -> None:
@@ -283,15 +342,17 @@ def collect_from_now_on() -> None:
 
 def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tuple[str, Path]],
          keys: KeyDigests, options: Options, reuse: Mapping[str, Written],
-         progress: Progress) -> dict[str, Written]:
-    """Render and write every file into the new site, linking what did not change.
+         progress: Progress, edited: frozenset[bytes] | None = None) -> dict[str, Written]:
+    """Render and write every file into the new site, linking what did not change (with the
+    fingerprints of the statements `edited` in their text alone, the key of a file that named
+    none of them is taken from the last build, not worked out: see `edited_fingerprints`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
     own) while the other pages are rendered: the two share the cores instead of taking turns.
     This process then renders no share of the pages (it would hold up the indexing, which it
     drives), nor before (the processes that render the rest would start with what it kept).
     """
-    render, key = rendering(output, keys), file_keys(output, keys)
+    render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     local = not options.search
@@ -363,11 +424,20 @@ def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
     return render
 
 
-def file_keys(output: Output, keys: KeyDigests) -> Callable[[str], bytes]:
-    """The key digest of the file at a path (empty for a file without a key)."""
+def file_keys(output: Output, keys: KeyDigests, previous: Mapping[str, Written] | None = None,
+              edited: frozenset[bytes] | None = None) -> Callable[[str], bytes]:
+    """The key of the file at a path (see `KeyDigests.file_key`; empty for a file without a
+    key). With the fingerprints of the statements `edited` in their text alone since the
+    `previous` build, a file whose key named none of them keeps its key."""
     def key(path: str) -> bytes:
         thunk = output.thunks[path]
-        return keys.of(thunk.key()) if isinstance(thunk, File) else b""
+        if not isinstance(thunk, File):
+            return b""
+        if edited is not None and previous is not None:
+            old = previous.get(path)
+            if old is not None and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited):
+                return old.key
+        return keys.file_key(thunk.key())
     return key
 
 

@@ -70,21 +70,33 @@ class Manifest:
     """Output path to what was written there."""
     global_key: bytes = b""
     """What every file depended on besides its own key (see `global_key`)."""
+    statements: dict[str, bytes] = field(default_factory=dict)
+    """The fingerprint of every statement the site published, by id."""
+    layout: bytes = b""
+    """The digest of the paths of the files rendered (see `layout_digest`)."""
 
     def save(self, output: Path) -> None:
         """Record the site just put in place at `output`."""
-        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files, self.global_key))
+        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files, self.global_key,
+                                                      self.statements, self.layout))
 
     @classmethod
     def load(cls, output: Path) -> Manifest:
         """The manifest of the site at `output`; empty when there is none to trust."""
         found = read_checked(manifest_path(output), FORMAT)
-        if not isinstance(found, tuple) or len(found) != 3:
+        if not isinstance(found, tuple) or len(found) != 5:
             return cls()
-        identity, files, key = found
-        if identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes):
+        identity, files, key, statements, layout = found
+        if (identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes)
+                or not isinstance(statements, dict) or not isinstance(layout, bytes)):
             return cls()
-        return cls(files, key)
+        return cls(files, key, statements, layout)
+
+
+def layout_digest(paths: Iterable[str]) -> bytes:
+    """The digest of a site's rendered files' paths: two builds with the same digest laid out the
+    same files."""
+    return hashlib.blake2b("\0".join(sorted(paths)).encode(), digest_size=16).digest()
 
 
 def global_key(site: Site, theme: Iterable[Path], drafts: bool) -> bytes:
@@ -125,26 +137,43 @@ class KeyDigests:
     small frozen models. Collections shared between pages (a meeting's listings) are digested
     once per build, by identity: `Keyed` values, listings and tuples of `MEMO_FROM` items or
     more; a smaller tuple is digested where it comes.
+
+    A file's key digest is followed by the statements it depends on through their text (see
+    `file_key`): the `tracked` fingerprints its key holds, the only way a statement's body
+    reaches a key.
     """
 
-    def __init__(self, prefix: bytes) -> None:
+    def __init__(self, prefix: bytes, tracked: Iterable[bytes] = ()) -> None:
         self.prefix = prefix
-        self.memo: dict[int, tuple[object, bytes]] = {}
+        self.memo: dict[int, tuple[object, bytes, tuple[bytes, ...]]] = {}
+        self.tracked = frozenset(tracked)
+        self._found: list[bytes] = []
 
     def of(self, key: Hashable) -> bytes:
         """The digest of `key`, under the build's global key."""
+        self._found = []
         digest = hashlib.blake2b(self.prefix, digest_size=16)
         self._feed(digest, key)
         return digest.digest()
 
+    def file_key(self, key: Hashable) -> bytes:
+        """The digest of a file's `key` (`DIGEST_SIZE` bytes), then the first `DIGEST_SIZE`
+        bytes of each tracked fingerprint it holds, in order (see `holds_any`)."""
+        digest = self.of(key)
+        return digest + b"".join(sorted({found[:DIGEST_SIZE] for found in self._found}))
+
     def _digest(self, value: object) -> bytes:
         known = self.memo.get(id(value))
         if known is not None:
+            self._found += known[2]
             return known[1]
+        outer, self._found = self._found, []
         digest = hashlib.blake2b(digest_size=16)
         self._feed(digest, value)
-        result = digest.digest()
-        self.memo[id(value)] = (value, result)  # holding `value` keeps its id unique
+        result, found = digest.digest(), tuple(self._found)
+        self._found = outer
+        outer += found
+        self.memo[id(value)] = (value, result, found)  # holding `value` keeps its id unique
         return result
 
     def _feed(self, digest: Any, value: object) -> None:
@@ -152,7 +181,7 @@ class KeyDigests:
         kind = type(value)
         if kind is tuple:
             update(b"(%d:" % len(value))  # type: ignore[arg-type]
-            memo = self.memo
+            tracked = self.tracked
             for item in value:  # type: ignore[attr-defined]
                 kind = type(item)
                 if kind is str:  # the common kinds inline: the keys of a site hold 10^5 items
@@ -162,14 +191,17 @@ class KeyDigests:
                 elif kind is bytes:
                     update(b"y%d:" % len(item))
                     update(item)
+                    if item in tracked:
+                        self._found.append(item)
                 elif kind is Keyed or kind is Listing or (kind is tuple and len(item) >= MEMO_FROM):
-                    known = memo.get(id(item))
-                    update(b"d" + (known[1] if known is not None else self._digest(item)))
+                    update(b"d" + self._digest(item))
                 else:
                     self._feed(digest, item)
         elif kind is bytes:
             update(b"y%d:" % len(value))  # type: ignore[arg-type]
             update(value)
+            if value in self.tracked:
+                self._found.append(value)
         elif kind is str:
             data = value.encode()  # type: ignore[attr-defined]
             update(b"s%d:" % len(data))
@@ -180,6 +212,17 @@ class KeyDigests:
             data = repr(value).encode()
             update(b"r%d:" % len(data))
             update(data)
+
+
+DIGEST_SIZE = 16
+"""Bytes of a key's digest, and of each fingerprint a file key names after it."""
+
+
+def holds_any(file_key: bytes, fingerprints: frozenset[bytes]) -> bool:
+    """Whether a file key (see `KeyDigests.file_key`) names one of `fingerprints` (each cut to
+    `DIGEST_SIZE` bytes)."""
+    return any(file_key[at:at + DIGEST_SIZE] in fingerprints
+               for at in range(DIGEST_SIZE, len(file_key), DIGEST_SIZE))
 
 
 Signature = tuple[int, int, int]

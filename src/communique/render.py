@@ -132,7 +132,7 @@ def render_statement_page(r: Renderer, index: SiteIndex, statement: Statement,
     slug = original.meeting.slug if original.meeting else ""
     keyed_series = series_of.get(slug)
     series: tuple[Listing, ...] = keyed_series.value if keyed_series else ()  # type: ignore[assignment]
-    key = (statement.fingerprint, original.fingerprint, b"".join(v.fingerprint for v in versions),
+    key = (statement.fingerprint, original.fingerprint, tuple(v.fingerprint for v in versions),
            keyed_series)
 
     return r.keyed_page("statement.html", key, partial(_statement_context, statement, original, versions,
