@@ -352,17 +352,24 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     This process then renders no share of the pages (it would hold up the indexing, which it
     drives), nor before (the processes that render the rest would start with what it kept).
     """
-    render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
+    kept = kept_keys(output, reuse, edited)
+    render, key = rendering(output, keys), file_keys(output, keys, reuse, kept)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     local = not options.search
+
+    def place(paths: set[str]) -> dict[str, Written]:
+        # A file that keeps its key is linked as it is: too little work to share.
+        placed = write_files(staged, sorted(paths - kept), render, key, reuse, options.jobs, local)
+        placed.update(write_files(staged, sorted(paths & kept), render, key, reuse, 1))
+        return placed
+
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs, local)
+    written = place(pages)
     with ThreadPoolExecutor(max_workers=1) as background:
         index = (background.submit(search_index, staged, checked, options, dict(written)) if options.search
                  else None)
-        written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
-                                   options.jobs, local))
+        written.update(place(output.thunks.keys() - pages))
         if index is not None:
             progress.stage("indexing the statements for search")
             files = index.result()
@@ -424,19 +431,27 @@ def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
     return render
 
 
+def kept_keys(output: Output, previous: Mapping[str, Written], edited: frozenset[bytes] | None) -> set[str]:
+    """The files whose keys are those of the `previous` build: with the fingerprints of the
+    statements `edited` in their text alone since then (see `edited_fingerprints`), every file
+    made from a key that named none of them."""
+    if edited is None:
+        return set()
+    return {path for path, thunk in output.thunks.items()
+            if isinstance(thunk, File) and (old := previous.get(path)) is not None
+            and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited)}
+
+
 def file_keys(output: Output, keys: KeyDigests, previous: Mapping[str, Written] | None = None,
-              edited: frozenset[bytes] | None = None) -> Callable[[str], bytes]:
+              kept: set[str] | frozenset[str] = frozenset()) -> Callable[[str], bytes]:
     """The key of the file at a path (see `KeyDigests.file_key`; empty for a file without a
-    key). With the fingerprints of the statements `edited` in their text alone since the
-    `previous` build, a file whose key named none of them keeps its key."""
+    key): the `previous` build's for the files `kept` (see `kept_keys`)."""
     def key(path: str) -> bytes:
         thunk = output.thunks[path]
         if not isinstance(thunk, File):
             return b""
-        if edited is not None and previous is not None:
-            old = previous.get(path)
-            if old is not None and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited):
-                return old.key
+        if path in kept and previous is not None:
+            return previous[path].key
         return keys.file_key(thunk.key())
     return key
 
