@@ -352,24 +352,17 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     This process then renders no share of the pages (it would hold up the indexing, which it
     drives), nor before (the processes that render the rest would start with what it kept).
     """
-    kept = kept_keys(output, reuse, edited)
-    render, key = rendering(output, keys), file_keys(output, keys, reuse, kept)
+    render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     local = not options.search
-
-    def place(paths: set[str]) -> dict[str, Written]:
-        # A file that keeps its key is linked as it is: too little work to share.
-        placed = write_files(staged, sorted(paths - kept), render, key, reuse, options.jobs, local)
-        placed.update(write_files(staged, sorted(paths & kept), render, key, reuse, 1))
-        return placed
-
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-    written = place(pages)
+    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs, local)
     with ThreadPoolExecutor(max_workers=1) as background:
         index = (background.submit(search_index, staged, checked, options, dict(written)) if options.search
                  else None)
-        written.update(place(output.thunks.keys() - pages))
+        written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
+                                   options.jobs, local))
         if index is not None:
             progress.stage("indexing the statements for search")
             files = index.result()
@@ -431,27 +424,19 @@ def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
     return render
 
 
-def kept_keys(output: Output, previous: Mapping[str, Written], edited: frozenset[bytes] | None) -> set[str]:
-    """The files whose keys are those of the `previous` build: with the fingerprints of the
-    statements `edited` in their text alone since then (see `edited_fingerprints`), every file
-    made from a key that named none of them."""
-    if edited is None:
-        return set()
-    return {path for path, thunk in output.thunks.items()
-            if isinstance(thunk, File) and (old := previous.get(path)) is not None
-            and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited)}
-
-
 def file_keys(output: Output, keys: KeyDigests, previous: Mapping[str, Written] | None = None,
-              kept: set[str] | frozenset[str] = frozenset()) -> Callable[[str], bytes]:
+              edited: frozenset[bytes] | None = None) -> Callable[[str], bytes]:
     """The key of the file at a path (see `KeyDigests.file_key`; empty for a file without a
-    key): the `previous` build's for the files `kept` (see `kept_keys`)."""
+    key). With the fingerprints of the statements `edited` in their text alone since the
+    `previous` build, a file whose key named none of them keeps its key."""
     def key(path: str) -> bytes:
         thunk = output.thunks[path]
         if not isinstance(thunk, File):
             return b""
-        if path in kept and previous is not None:
-            return previous[path].key
+        if edited is not None and previous is not None:
+            old = previous.get(path)
+            if old is not None and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited):
+                return old.key
         return keys.file_key(thunk.key())
     return key
 
