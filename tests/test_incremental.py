@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from communique import build as build_module
 from communique import cache, opendata, stamp, workers, write
 from communique.build import check_site
 from communique.cli import main
@@ -273,6 +274,39 @@ def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Ca
     assert (content / "statements/s-2.md").read_bytes() == before  # links in the spare lead nowhere
     assert tree(outside) == {"keep.txt": hashlib.sha256(b"keep").hexdigest()}
     assert tree(site) == clean_build(content, tmp_path)
+
+
+def test_the_spare_site_is_listed_by_another_process_while_the_content_is_read(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site(statements(6))
+    site = tmp_path / "site"
+    spare = spare_after_edits(content, site)
+    listers = tmp_path / "listers"
+    real = write.folder_contents
+
+    def listing(folder: Path) -> write.Contents:
+        with listers.open("a") as out:
+            out.write(f"{os.getpid()} {folder}\n")
+        return real(folder)
+
+    monkeypatch.setattr(build_module, "folder_contents", listing)
+    monkeypatch.setattr(write, "folder_contents", listing)
+    (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
+    build(content, site)
+    assert listers.read_text() == f"{listers.read_text().split()[0]} {spare}\n"  # listed once, in place
+    assert int(listers.read_text().split()[0]) != os.getpid()
+    assert tree(site) == clean_build(content, tmp_path)
+
+
+def test_work_in_the_background_gives_its_result_or_none() -> None:
+    with workers.in_background(lambda: os.getpid()) as result:
+        assert result() not in (None, os.getpid())
+        assert result() == result()  # asked twice, sent once
+    with workers.in_background(lambda: 1 // 0) as failed:
+        assert failed() is None
+    with workers.in_background(lambda: time.sleep(60)):
+        started = time.monotonic()
+    assert time.monotonic() - started < 30  # the block ends the child that is still at work
 
 
 @pytest.mark.usefixtures("forking")

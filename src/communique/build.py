@@ -11,7 +11,9 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
@@ -65,12 +67,13 @@ from .stamp import (
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
 from .validate import ParsedFile, parse_statement_file
-from .workers import stream_out
+from .workers import in_background, stream_out
 from .write import (
     Made,
     Staged,
     Written,
     check_output_paths,
+    folder_contents,
     output_lock,
     staged_site,
     unsafe_output,
@@ -271,21 +274,28 @@ def build_site(options: Options, project: Path | None = None, progress: Progress
 
 
 def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill) -> BuildResult:
-    """`build_site` once it is known that something changed; statement bodies in `spill`."""
-    checked = check_site(options, progress=progress, writes=True, spill=spill)
-    collect_from_now_on()
-    progress.stage("laying out the site")
-    output, copies = render_checked(checked, options.content, shown=options.content_shown)
-    check_output_paths([*output.thunks, *(name for name, _ in copies)], options.output)
-    keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
-    if options.search:
-        find_pagefind()  # before any thread: a missing Pagefind fails the build now
-    with output_lock(options.output):
+    """`build_site` once it is known that something changed; statement bodies in `spill`.
+
+    The site before the live one (the spare, see `write.staged_site`) is listed by another
+    process while this one reads the content: the output is locked from the start, so that
+    nothing changes it in between."""
+    spare = spare_path(options.output)
+    listing = (in_background(partial(folder_contents, spare)) if options.jobs > 1 and not options.clean
+               and spare.is_dir() else nullcontext(None))
+    with output_lock(options.output), listing as spare_contents:
+        checked = check_site(options, progress=progress, writes=True, spill=spill)
+        collect_from_now_on()
+        progress.stage("laying out the site")
+        output, copies = render_checked(checked, options.content, shown=options.content_shown)
+        check_output_paths([*output.thunks, *(name for name, _ in copies)], options.output)
+        keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
+        if options.search:
+            find_pagefind()  # before any thread: a missing Pagefind fails the build now
         previous = Manifest.load(options.output)
         reuse = {} if options.clean else previous.files
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys
-        with staged_site(options.output, previous.files, spare_path(options.output), adopt) as staged:
+        with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
             fingerprints = {s.id: s.fingerprint for s in checked.index.statements}
             layout = layout_digest(output.thunks)
             edited = edited_fingerprints(checked, previous, fingerprints, layout) if adopt else None

@@ -19,6 +19,7 @@ import signal
 import struct
 import traceback
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar, cast
 
@@ -163,6 +164,35 @@ def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[
             _reap(children)
     finally:
         claims.close()
+
+
+@contextmanager
+def in_background(work: Callable[[], R]) -> Iterator[Callable[[], R | None]]:
+    """Run `work()` in a forked child while the block runs. The function the block is given
+    waits for its result, or gives None if the child failed; the child is ended with the block.
+    Without fork, `work()` runs when its result is asked for."""
+    if not can_fork():
+        yield work
+        return
+    children = _fork(_background_child, [(work,)])
+    done: list[R | None] = []
+
+    def result() -> R | None:
+        if not done:
+            try:
+                done.append(cast(R, _receive(children[0][1])))
+            except (ContentError, OSError):
+                done.append(None)
+        return done[0]
+
+    try:
+        yield result
+    finally:
+        _reap(children)
+
+
+def _background_child(work: Callable[[], object], sender: Connection, parent: int) -> None:
+    _run_child(work, sender, parent)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -205,29 +205,42 @@ class Staged:
             _remove(Path(self.folder, folder))
 
     @classmethod
-    def holding(cls, folder: Path, live: Path) -> Staged:
-        """A folder as it is, to be brought up to date; any symbolic link or special file in it
-        is removed on the way, so that nothing done there leads outside it."""
-        staged = cls(folder, live)
-        pending = [("", str(folder))]
-        while pending:
-            prefix, place = pending.pop()
-            with os.scandir(place) as entries:
-                for entry in entries:
-                    path = prefix + entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        staged.folders.add(path)
-                        pending.append((path + "/", entry.path))
-                    elif entry.is_file(follow_symlinks=False):
-                        staged.present[path] = entry.inode()
-                    else:
-                        os.unlink(entry.path)
-        return staged
+    def holding(cls, folder: Path, live: Path, contents: Contents | None = None) -> Staged:
+        """A folder as it is, to be brought up to date, with its `contents` (see
+        `folder_contents`; listed now when not given)."""
+        present, folders = contents if contents is not None else folder_contents(folder)
+        return cls(folder, live, present, folders)
+
+
+Contents = tuple[dict[str, int], set[str]]
+"""What a folder holds below it: its files by path with their inodes, and its folders."""
+
+
+def folder_contents(folder: Path) -> Contents:
+    """The files and folders below `folder`; any symbolic link or special file there is removed
+    on the way, so that nothing done in the folder leads outside it."""
+    present: dict[str, int] = {}
+    folders: set[str] = set()
+    pending = [("", str(folder))]
+    while pending:
+        prefix, place = pending.pop()
+        with os.scandir(place) as entries:
+            for entry in entries:
+                path = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(path)
+                    pending.append((path + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    present[path] = entry.inode()
+                else:
+                    os.unlink(entry.path)
+    return present, folders
 
 
 @contextmanager
 def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spare: Path | None = None,
-                adopt: bool = False) -> Iterator[Staged]:
+                adopt: bool = False, spare_contents: Callable[[], Contents | None] | None = None
+                ) -> Iterator[Staged]:
     """A folder to write the site into, put in place of `output` in one step when the block
     ends without error.
 
@@ -239,15 +252,18 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
     With a `spare` folder, the site the swap replaces is kept there, and when the caller asks
     to `adopt` it, the folder is the spare brought up to date rather than a fresh one, provided
     most of its files are still the files `previous` records (the live site's, see
-    `cache.Manifest`). A previous site (or spare) of more than `BACKGROUND_REMOVAL` files
-    is deleted by a process of its own, so that the build need not wait for it.
+    `cache.Manifest`); `spare_contents()` gives what the spare holds, if the caller listed it
+    already (see `folder_contents`). A previous site (or spare) of more than
+    `BACKGROUND_REMOVAL` files is deleted by a process of its own, so that the build need not
+    wait for it.
     """
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     recover_interrupted(output)
     previous = previous or {}
     background = len(previous) > BACKGROUND_REMOVAL
-    staged = _adopted(spare, output, previous, background) if spare is not None and adopt else None
+    staged = (_adopted(spare, output, previous, background, spare_contents) if spare is not None and adopt
+              else None)
     if staged is None:
         if spare is not None and os.path.lexists(spare):
             discard(spare, output, background or _holds_more_than(spare, BACKGROUND_REMOVAL))
@@ -268,9 +284,11 @@ def staged_site(output: Path, previous: Mapping[str, Written] | None = None, spa
         raise
 
 
-def _adopted(spare: Path, output: Path, previous: Mapping[str, Written], background: bool) -> Staged | None:
+def _adopted(spare: Path, output: Path, previous: Mapping[str, Written], background: bool,
+             contents: Callable[[], Contents | None] | None = None) -> Staged | None:
     """The spare folder, moved beside the output to be brought up to date, when at least half
-    of the live site's files (as `previous` records them) are in it already."""
+    of the live site's files (as `previous` records them) are in it already; `contents()`
+    gives what it holds when that was listed already."""
     if not os.path.isdir(spare) or os.path.islink(spare):
         return None
     try:
@@ -279,7 +297,8 @@ def _adopted(spare: Path, output: Path, previous: Mapping[str, Written], backgro
     except OSError:
         return None
     try:
-        staged = Staged.holding(staging, output) if _case_sensitive(staging) else None
+        staged = (Staged.holding(staging, output, contents() if contents is not None else None)
+                  if _case_sensitive(staging) else None)
     except OSError:
         staged = None
     shared = (sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
