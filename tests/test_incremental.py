@@ -32,6 +32,7 @@ from communique import build as build_module
 from communique import cache, opendata, stamp, workers, write
 from communique.build import check_site
 from communique.cli import main
+from communique.incremental import ParseCache
 from communique.models import Body
 from communique.options import Options
 from communique.problems import ContentError, Problem
@@ -404,6 +405,47 @@ def test_a_damaged_cache_is_ignored(write_site: Callable[..., Path], tmp_path: P
     (content / "statements/one.md").write_text(statement_text(1, 0, 2020, "One"))
     build(content, tmp_path / "site")
     assert tree(tmp_path / "site") == clean
+
+
+ANNEXED = statement_text(0, 0, 2020, "Annexed").replace(
+    "topics:", "attachments:\n  - {file: annex.pdf, title: Annex}\ntopics:")
+"""A statement with an attachment, `annex.pdf` beside it."""
+
+
+def test_an_attachment_changed_alone_is_seen_by_the_next_build(write_site: Callable[..., Path],
+                                                                tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A page shows its attachments' sizes, and a missing one is an error: what the statement
+    file's parse found of them is not taken from the last build once they changed."""
+    content = write_site({**statements(3), "statements/annexed.md": ANNEXED})
+    annex = content / "statements/annex.pdf"
+    annex.write_bytes(b"%PDF" + b"x" * 5000)
+    build(content, tmp_path / "site")
+    annex.write_bytes(b"%PDF" + b"x" * 3_000_000)
+    build(content, tmp_path / "site")
+    assert "(PDF, 3.0 MB)" in (tmp_path / "site/statements/annexed/index.html").read_text()
+    annex.unlink()
+    assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
+                 "--no-search", "--quiet"]) == 1
+    assert "attachment not found: 'annex.pdf'" in capsys.readouterr().err
+    annex.write_bytes(b"%PDF" + b"x" * 1000)
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path)
+
+
+def test_the_dev_server_sees_an_attachment_changed_alone(write_site: Callable[..., Path],
+                                                         tmp_path: Path) -> None:
+    content = write_site({**statements(3), "statements/annexed.md": ANNEXED})
+    annex = content / "statements/annex.pdf"
+    annex.write_bytes(b"%PDF" + b"x" * 5000)
+    options = Options(content=content, output=tmp_path / "site", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    parsed = ParseCache()
+    sizes = []
+    for size in (5000, 3_000_000):
+        annex.write_bytes(b"%PDF" + b"x" * size)
+        checked = check_site(options, cache=parsed)
+        sizes += [a.size for s in checked.index.statements for a in s.attachments]
+    assert sizes == [5004, 3_000_004]
 
 
 def test_a_file_changed_by_hand_in_the_output_is_rewritten(write_site: Callable[..., Path],

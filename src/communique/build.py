@@ -66,7 +66,7 @@ from .stamp import (
 )
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
-from .validate import ParsedFile, parse_statement_file
+from .validate import ParsedFile, attachments_unchanged, parse_statement_file
 from .workers import in_background, stream_out
 from .write import (
     Made,
@@ -196,7 +196,8 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
     results = {relative: (entry[1], entry[2]) for relative, entry in known.items()
-               if relative in current and entry[0] == current[relative][0]}
+               if relative in current and entry[0] == current[relative][0]
+               and attachments_unchanged(entry[1])}
     stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
 
     def parse(shard: int) -> bytes:

@@ -57,6 +57,20 @@ class ParsedFile:
         return bool(self.values.get("draft", False))
 
 
+def attachments_unchanged(parsed: ParsedFile) -> bool:
+    """Whether what a parsed file found of its attachments still holds: each is there, of the
+    size it read (the only thing its result takes from them). A file whose attachments could not
+    all be found is read again whatever happened: one may be there now."""
+    if "attachments" not in parsed.places:
+        return True
+    if parsed.invalid or "attachments" not in parsed.values:
+        return False
+    try:
+        return all(os.path.getsize(a.source) == a.size for a in parsed.values["attachments"])
+    except OSError:
+        return False
+
+
 def parse_statement_file(
     source: SourceFile,
     registry: Registry,
