@@ -433,6 +433,49 @@ def test_an_attachment_changed_alone_is_seen_by_the_next_build(write_site: Calla
     assert tree(tmp_path / "site") == clean_build(content, tmp_path)
 
 
+def test_an_attachment_put_beside_the_file_is_seen_by_the_next_build(write_site: Callable[..., Path],
+                                                                     tmp_path: Path) -> None:
+    """An attachment is looked for beside the statement, then in a folder named after it: one
+    put beside it later is the one published, whatever the statement's own file."""
+    content = write_site({**statements(3), "statements/annexed.md": ANNEXED})
+    (content / "statements/annexed").mkdir()
+    (content / "statements/annexed/annex.pdf").write_bytes(b"%PDF" + b"x" * 5000)
+    build(content, tmp_path / "site")
+    (content / "statements/annex.pdf").write_bytes(b"%PDF" + b"x" * 3_000_000)
+    build(content, tmp_path / "site")
+    assert "(PDF, 3.0 MB)" in (tmp_path / "site/statements/annexed/index.html").read_text()
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path)
+
+
+def test_a_body_edit_after_a_failed_build_shows_the_front_matter_of_before(
+        write_site: Callable[..., Path], tmp_path: Path) -> None:
+    """What changed since the last build that succeeded counts, not since the last one that
+    read the files: a title changed in a build that failed, then a body edit."""
+    content = write_site(statements(4))
+    build(content, tmp_path / "site")
+    path = content / "statements/s-1.md"
+    text = path.read_text()
+    path.write_text(text.replace("title: S 1", "title: Renamed").replace("The text of statement 1.", ""))
+    assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
+                 "--no-search", "--quiet"]) == 1  # a statement without text
+    path.write_text(text.replace("title: S 1", "title: Renamed") + "More text.\n")
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path)
+
+
+def test_a_body_edit_to_an_undated_draft_on_another_day(write_site: Callable[..., Path],
+                                                        tmp_path: Path) -> None:
+    """A draft without a date stands in the day of the build: its lists change with the day,
+    even when its text alone was edited."""
+    undated = statement_text(9, 1, 2024, "Undated").replace("date: 2024-01-19\n", "draft: true\n")
+    content = write_site({**statements(4), "statements/undated.md": undated})
+    build(content, tmp_path / "site", "--drafts", "--now", "2024-03-01T12:00:00Z")
+    (content / "statements/undated.md").write_text(undated + "More text.\n")
+    next_day = ("--drafts", "--now", "2024-03-02T12:00:00Z")
+    build(content, tmp_path / "site", *next_day)
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path, *next_day)
+
+
 def test_the_dev_server_sees_an_attachment_changed_alone(write_site: Callable[..., Path],
                                                          tmp_path: Path) -> None:
     content = write_site({**statements(3), "statements/annexed.md": ANNEXED})

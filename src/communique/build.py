@@ -66,7 +66,7 @@ from .stamp import (
 )
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
-from .validate import ParsedFile, attachments_unchanged, parse_statement_file
+from .validate import ParsedFile, others_unchanged, parse_statement_file
 from .workers import in_background, stream_out
 from .write import (
     Made,
@@ -97,10 +97,6 @@ class CheckedSite:
     """The published statements, grouped."""
     problems: tuple[Problem, ...]
     """Warnings (errors stop before this exists)."""
-    body_edits: frozenset[str] | None = None
-    """The ids of the statement files changed since the last build, when each changed in its
-    body alone and no file came or went (see `parse_files`); None when anything else changed,
-    or when that is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +139,6 @@ def check_site(options: Options, cache: ParseCache | None = None,
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
     parsed: list[ParsedFile] = []
-    body_edits: frozenset[str] | None = None
     if cache is not None:
         cache.start(options.content, sources)
     if cache is not None and cache.entries:
@@ -161,7 +156,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
         context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
         store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes,
                             spill=spill)
-        results, body_edits = parse_files(sources, registry, files, url_pattern, options.jobs, store)
+        results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
         if cache is not None:
             for source, (result, found) in zip(sources, results, strict=True):
                 cache.put(source, result, found)
@@ -177,16 +172,14 @@ def check_site(options: Options, cache: ParseCache | None = None,
     index = build_index(assembly.published, cache.index if cache is not None else None)
     if cache is not None:
         cache.index = index
-    return CheckedSite(site, assembly, index, tuple(problems), body_edits)
+    return CheckedSite(site, assembly, index, tuple(problems))
 
 
 def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, str], url_pattern: str,
-                jobs: int, store: ParsedStore) -> tuple[list[tuple[ParsedFile, list[Problem]]],
-                                                        frozenset[str] | None]:
-    """Parse every statement file whose bytes changed since the last build (the others come
-    from the `store`), sharing the work between `jobs` processes, shard by shard; with the
-    ids of the files parsed again, when each changed in its body alone and the store knew
-    exactly these files (else None: see `body_edits`)."""
+                jobs: int, store: ParsedStore) -> list[tuple[ParsedFile, list[Problem]]]:
+    """Parse every statement file whose bytes changed since the last build, or the other files
+    it looked at (the others come from the `store`), sharing the work between `jobs`
+    processes, shard by shard."""
     known = store.load()
     racy_after = time.time_ns() - RACY_NS
     # A file the store does not know is parsed whatever its digest, which its worker works out.
@@ -197,7 +190,7 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
     results = {relative: (entry[1], entry[2]) for relative, entry in known.items()
                if relative in current and entry[0] == current[relative][0]
-               and attachments_unchanged(entry[1])}
+               and others_unchanged(entry[1])}
     stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
 
     def parse(shard: int) -> bytes:
@@ -215,28 +208,9 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         assert entries is not None, "packed by this build, in its context"
         results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
 
-    kept = set(results)
     # Each shard is unpacked as it comes, so that no more than one is held in memory at a time.
     stream_out(stale, parse, unpack, jobs, size=len, min_share=1)
-    return [results[source.relative] for source in sources], body_edits(known, results, kept)
-
-
-def body_edits(known: Mapping[str, ParsedEntry], results: Mapping[str, tuple[ParsedFile, list[Problem]]],
-               kept: set[str]) -> frozenset[str] | None:
-    """The ids of the files parsed again (all but those `kept` from the store, which `known`
-    holds as the last build left them) when each differs from the last build's in its body
-    alone: the same file, the same valid fields and the same links to other statements; None
-    when a file came, went or changed in anything else."""
-    if not known or known.keys() != results.keys():
-        return None
-    edited = []
-    for relative in results.keys() - kept:
-        old, new = known[relative][1], results[relative][0]
-        if (old.invalid or new.invalid or old.source != new.source or old.values != new.values
-                or old.links_to != new.links_to):
-            return None
-        edited.append(new.id)
-    return frozenset(edited)
+    return [results[source.relative] for source in sources]
 
 
 def inputs_digest(content: Path, site: Site, files: dict[str, str]) -> bytes:
@@ -297,13 +271,14 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
-            fingerprints = {s.id: s.fingerprint for s in checked.index.statements}
+            statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
             layout = layout_digest(output.thunks)
-            edited = edited_fingerprints(checked, previous, fingerprints, layout) if adopt else None
-            written = fill(staged, checked, output, copies, KeyDigests(keys, fingerprints.values()), options,
+            edited = edited_fingerprints(previous, statements, layout) if adopt else None
+            written = fill(staged, checked, output, copies,
+                           KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,
                            reuse, progress, edited)
             progress.stage("replacing the site")
-        Manifest(written, keys, fingerprints, layout).save(options.output)
+        Manifest(written, keys, statements, layout).save(options.output)
         outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
                           tuple(withheld_summary(checked.assembly.withheld)))
         record_stamp(options, checked, fresh, outcome)
@@ -313,26 +288,21 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     return BuildResult(outcome, unchanged, len(previous.files.keys() - written.keys()))
 
 
-def edited_fingerprints(checked: CheckedSite, previous: Manifest, fingerprints: Mapping[str, bytes],
+def edited_fingerprints(previous: Manifest, statements: Mapping[str, tuple[bytes, bytes]],
                         layout: bytes) -> frozenset[bytes] | None:
-    """When the statements changed since the `previous` build in their text alone: the
-    fingerprints they had then (cut to `DIGEST_SIZE` bytes). Then only the files whose keys
-    named one of these can change (see `KeyDigests.file_key`): every other input of every file
-    is as it was, and the site is laid out as it was. None when anything else changed.
-
-    A statement's fingerprint changes with its file and its original's (see
-    `crosscheck.assemble`), so each that changed must be one whose file, or whose original's,
-    was edited in its body alone (see `body_edits`).
-    """
-    edits = checked.body_edits
-    if edits is None or previous.layout != layout or previous.statements.keys() != fingerprints.keys():
+    """When the published statements (by id, their fingerprints and shapes, see `Statement`)
+    changed since the `previous` build in their text alone: the fingerprints they had then (cut
+    to `DIGEST_SIZE` bytes). Then only the files whose keys named one of these can change (see
+    `KeyDigests.file_key`): every other input of every file is as it was, and the site is laid
+    out as it was. None when anything else changed."""
+    if previous.layout != layout or previous.statements.keys() != statements.keys():
         return None
     changed = set()
-    for statement in checked.index.statements:
-        before = previous.statements[statement.id]
-        if before == statement.fingerprint:
+    for id_, (fingerprint, shape) in statements.items():
+        before, shaped = previous.statements[id_]
+        if before == fingerprint:
             continue
-        if statement.id not in edits and (statement.translation_of or "") not in edits:
+        if shaped != shape:
             return None
         changed.add(before[:DIGEST_SIZE])
     return frozenset(changed)

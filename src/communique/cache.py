@@ -70,8 +70,9 @@ class Manifest:
     """Output path to what was written there."""
     global_key: bytes = b""
     """What every file depended on besides its own key (see `global_key`)."""
-    statements: dict[str, bytes] = field(default_factory=dict)
-    """The fingerprint of every statement the site published, by id."""
+    statements: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    """The fingerprint and the shape of every statement the site published, by id (see
+    `models.Statement`)."""
     layout: bytes = b""
     """The digest of the paths of the files rendered (see `layout_digest`)."""
 

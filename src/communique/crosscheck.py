@@ -74,9 +74,11 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
         if file.invalid or any(p.is_error for p in found):
             continue
         original = by_id.get(values.get("translation_of") or "")
-        fingerprint = _fingerprint(inputs, file, original, values, now)
+        fingerprint = _fingerprint(inputs, file.digest, original.digest if original else None, values, now)
         known = reuse.get(fingerprint) if reuse is not None else None
-        statements[file.id] = known or _statement(file, values, site, now, fingerprint)
+        statements[file.id] = known or _statement(file, values, site, now, fingerprint, _fingerprint(
+            inputs, file.front_digest + repr(file.links_to).encode(),
+            original.front_digest if original else None, values, now))
     if reuse is not None:
         reuse.clear()
         reuse.update((s.fingerprint, s) for s in statements.values())
@@ -134,12 +136,14 @@ _REQUIRED_HINTS = {
 }
 
 
-def _fingerprint(inputs: bytes, file: ParsedFile, original: ParsedFile | None,
-                 values: dict[str, Any], now: dt.datetime) -> bytes:
+def _fingerprint(inputs: bytes, file: bytes, original: bytes | None, values: dict[str, Any],
+                 now: dt.datetime) -> bytes:
+    """The digest of a statement made from a file and its original's (each given by a digest of
+    its bytes, or of the part that counts), `inputs` and `values`."""
     digest = hashlib.blake2b(inputs, digest_size=16)
-    digest.update(file.digest)
+    digest.update(file)
     if original is not None:
-        digest.update(original.digest)
+        digest.update(original)
     if "date" not in values:  # a draft without a date stands in today's
         digest.update(now.date().isoformat().encode())
     if "attachments" in values:  # their sizes are shown
@@ -148,7 +152,7 @@ def _fingerprint(inputs: bytes, file: ParsedFile, original: ParsedFile | None,
 
 
 def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime,
-               fingerprint: bytes) -> Statement:
+               fingerprint: bytes, shape: bytes) -> Statement:
     """The model; a draft's missing fields get stand-ins so that it can be previewed."""
     date = values.get("date") or PartialDate(now.year, now.month, now.day)
     meeting = values.get("meeting")
@@ -184,6 +188,7 @@ def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.dat
         corrections=values.get("corrections", ()),
         links_to=file.links_to,
         fingerprint=fingerprint,
+        shape=shape,
         listing=listing,
         aliases=values.get("aliases", ()),
         withdrawn=values.get("withdrawn"),
@@ -206,7 +211,8 @@ def _split_withheld(statements: dict[str, Statement], by_id: dict[str, ParsedFil
             reasons[statement.id] = replace(reasons[original], id=statement.id, path=statement.path)
     if drafts:  # a preview shows everything, each withheld statement marked as such
         previews = [replace(s, preview=reasons[s.id].reason,
-                            fingerprint=s.fingerprint + reasons[s.id].reason.encode())
+                            fingerprint=s.fingerprint + reasons[s.id].reason.encode(),
+                            shape=s.shape + reasons[s.id].reason.encode())
                     if s.id in reasons else s for s in statements.values()]
         return previews, []
     published = [s for s in statements.values() if s.id not in reasons]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -27,6 +27,22 @@ class StatementReader(Reader):
     """The statement file's folder."""
     stem: str = ""
     """The statement's id."""
+    probes: list[Probe] = field(default_factory=list)
+    """The other files looked at (see `probe`)."""
+
+
+Probe = tuple[str, tuple[bool, int, str]]
+"""A file looked at and what was found there (see `probe`)."""
+
+
+def probe(path: str) -> tuple[bool, int, str]:
+    """What reading a statement takes from a file it looks for: whether it is a file, its size
+    and where it really is."""
+    try:
+        size = os.path.getsize(path) if os.path.isfile(path) else -1
+    except OSError:
+        size = -1
+    return size >= 0, size, os.path.realpath(path)
 
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
 DATE: dict[str, Any] = {"type": "string",
@@ -152,6 +168,7 @@ def _locate(reader: StatementReader, node: Node, file: str, title: str, name: st
     folder = reader.folder or "."
     candidates = [os.path.join(folder, *relative.parts), os.path.join(folder, reader.stem, *relative.parts)]
     for candidate in candidates:
+        reader.probes.append((candidate, probe(candidate)))
         if os.path.isfile(candidate):
             if not os.path.realpath(candidate).startswith(os.path.realpath(folder) + os.sep):
                 reader.error(node, f"{name}.file", f"attachment {file!r} is a symbolic link to a file "

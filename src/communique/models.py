@@ -291,6 +291,9 @@ class Statement:
     fingerprint: bytes = field(default=b"", compare=False, repr=False)
     """Digest of everything the statement was made from (its file, its original's, the site's
     settings and files): equal fingerprints mean equal statements, so caches compare these."""
+    shape: bytes = field(default=b"", compare=False, repr=False)
+    """The same digest with its body and its original's left out (but where its body links
+    to kept): two versions of equal shape differ in their bodies alone."""
 
     @property
     def body_html(self) -> str:

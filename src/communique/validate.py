@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from .discover import SourceFile, read_source
 from .entities import Registry
-from .fieldspec import STATEMENT_FIELDS, StatementReader
+from .fieldspec import STATEMENT_FIELDS, Probe, StatementReader, probe
 from .frontmatter import decode_text, parse_yaml, split_front_matter
 from .markdown import render_body
 from .models import Body
@@ -45,6 +45,11 @@ class ParsedFile:
     """True when the file had errors: it is not assembled into a statement."""
     digest: bytes = b""
     """BLAKE2 digest of the file's bytes."""
+    front_digest: bytes = b""
+    """BLAKE2 digest of its front matter as written: with the same `links_to`, files of equal
+    front matter differ in their bodies alone."""
+    probes: tuple[Probe, ...] = ()
+    """The other files reading it looked at (where its attachments may be), as it found them."""
 
     @property
     def id(self) -> str:
@@ -57,18 +62,11 @@ class ParsedFile:
         return bool(self.values.get("draft", False))
 
 
-def attachments_unchanged(parsed: ParsedFile) -> bool:
-    """Whether what a parsed file found of its attachments still holds: each is there, of the
-    size it read (the only thing its result takes from them). A file whose attachments could not
-    all be found is read again whatever happened: one may be there now."""
-    if "attachments" not in parsed.places:
-        return True
-    if parsed.invalid or "attachments" not in parsed.values:
-        return False
-    try:
-        return all(os.path.getsize(a.source) == a.size for a in parsed.values["attachments"])
-    except OSError:
-        return False
+def others_unchanged(parsed: ParsedFile) -> bool:
+    """Whether the other files reading a statement file looked at (see `ParsedFile.probes`) are
+    as it found them: else reading it again may give another result (an attachment of another
+    size, one that was missing, or one beside the file where it was in a folder)."""
+    return all(probe(path) == found for path, found in parsed.probes)
 
 
 def parse_statement_file(
@@ -98,6 +96,7 @@ def parse_statement_file(
     split, found = split_front_matter(path, text)
     if split is None:
         return parsed, problems + found
+    parsed.front_digest = hashlib.blake2b(split.front_matter.encode(), digest_size=16).digest()
     root, found = parse_yaml(path, split.front_matter)
     if root is None:
         return parsed, problems + found
@@ -113,6 +112,7 @@ def parse_statement_file(
         value = STATEMENT_FIELDS[name].read(reader, node, name)
         if value is not None:
             parsed.values[name] = value
+    parsed.probes = tuple(reader.probes)
     parsed.body_line = split.body_line
     if split.body.strip():
         body, found = render_body(path, split.body, split.body_line, source.folder,
