@@ -299,12 +299,21 @@ def test_the_spare_site_is_listed_by_another_process_while_the_content_is_read(
     assert tree(site) == clean_build(content, tmp_path)
 
 
-def test_work_in_the_background_gives_its_result_or_none() -> None:
+@pytest.mark.parametrize("fork", [True, False])
+def test_work_in_the_background_gives_its_result_or_none(fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "can_fork", lambda: fork)
+    started = []
+    with workers.in_background(lambda: started.append(1) or len(started)) as count:
+        started.append(2)  # after the work started, in this process or its copy
+        assert count() == 1
     with workers.in_background(lambda: os.getpid()) as result:
-        assert result() not in (None, os.getpid())
+        assert (result() != os.getpid()) == fork
         assert result() == result()  # asked twice, sent once
     with workers.in_background(lambda: 1 // 0) as failed:
         assert failed() is None
+
+
+def test_work_still_at_work_ends_with_its_block() -> None:
     with workers.in_background(lambda: time.sleep(60)):
         started = time.monotonic()
     assert time.monotonic() - started < 30  # the block ends the child that is still at work

@@ -170,9 +170,13 @@ def stream_out(items: Sequence[T], produce: Callable[[T], R], consume: Callable[
 def in_background(work: Callable[[], R]) -> Iterator[Callable[[], R | None]]:
     """Run `work()` in a forked child while the block runs. The function the block is given
     waits for its result, or gives None if the child failed; the child is ended with the block.
-    Without fork, `work()` runs when its result is asked for."""
+    Without fork, `work()` runs here before the block, as it would have started there."""
     if not can_fork():
-        yield work
+        try:
+            value: R | None = work()
+        except Exception:  # as a child's failure is: the caller does the work again its own way
+            value = None
+        yield lambda: value
         return
     children = _fork(_background_child, [(work,)])
     done: list[R | None] = []
