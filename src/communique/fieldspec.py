@@ -44,6 +44,7 @@ def probe(path: str) -> tuple[bool, int, str]:
         size = -1
     return size >= 0, size, os.path.realpath(path)
 
+
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
 DATE: dict[str, Any] = {"type": "string",
                         "pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
