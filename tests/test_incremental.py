@@ -485,6 +485,42 @@ def test_a_body_edit_to_an_undated_draft_on_another_day(write_site: Callable[...
     assert tree(tmp_path / "site") == clean_build(content, tmp_path, *next_day)
 
 
+def test_two_files_of_the_same_bytes_are_two_statements(write_site: Callable[..., Path],
+                                                        tmp_path: Path) -> None:
+    """A file copied to start another statement: each keeps its own record in the open data,
+    and its own page in the dev server, until one is edited."""
+    content = write_site(statements(6))
+    shutil.copy(content / "statements/s-3.md", content / "statements/s-3-copy.md")
+    build(content, tmp_path / "site")
+    (content / "statements/s-0.md").write_text(statement_text(0, 0, 2020, "S 0", " Edited."))
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path)
+    options = Options(content=content, output=tmp_path / "served", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    parsed = ParseCache()
+    for _ in range(2):  # the second time, statements are taken from the first build's
+        ids = [s.id for s in check_site(options, cache=parsed).index.statements]
+    assert sorted(ids) == sorted(["s-0", "s-1", "s-2", "s-3", "s-3-copy", "s-4", "s-5"])
+
+
+def test_a_content_folder_reached_through_a_link_that_moves(write_site: Callable[..., Path],
+                                                            tmp_path: Path) -> None:
+    """`current -> releases/1`, then `releases/2` with the same statement file and another
+    attachment: the build reads the files where the link now leads."""
+    first = write_site({**statements(3), "statements/annexed.md": ANNEXED})
+    (first / "statements/annex.pdf").write_bytes(b"%PDF" + b"x" * 5000)
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    (second / "statements/annex.pdf").write_bytes(b"%PDF" + b"x" * 3_000_000)
+    current = tmp_path / "current"
+    current.symlink_to(first, target_is_directory=True)
+    build(current, tmp_path / "site")
+    current.unlink()
+    current.symlink_to(second, target_is_directory=True)
+    build(current, tmp_path / "site")
+    assert "(PDF, 3.0 MB)" in (tmp_path / "site/statements/annexed/index.html").read_text()
+    assert tree(tmp_path / "site") == clean_build(second, tmp_path)
+
+
 def test_the_dev_server_sees_an_attachment_changed_alone(write_site: Callable[..., Path],
                                                          tmp_path: Path) -> None:
     content = write_site({**statements(3), "statements/annexed.md": ANNEXED})

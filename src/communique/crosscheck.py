@@ -74,10 +74,11 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
         if file.invalid or any(p.is_error for p in found):
             continue
         original = by_id.get(values.get("translation_of") or "")
-        fingerprint = _fingerprint(inputs, file.digest, original.digest if original else None, values, now)
+        fingerprint = _fingerprint(inputs, file.id, file.digest, original.digest if original else None,
+                                   values, now)
         known = reuse.get(fingerprint) if reuse is not None else None
         statements[file.id] = known or _statement(file, values, site, now, fingerprint, _fingerprint(
-            inputs, file.front_digest + repr(file.links_to).encode(),
+            inputs, file.id, file.front_digest + repr(file.links_to).encode(),
             original.front_digest if original else None, values, now))
     if reuse is not None:
         reuse.clear()
@@ -136,11 +137,13 @@ _REQUIRED_HINTS = {
 }
 
 
-def _fingerprint(inputs: bytes, file: bytes, original: bytes | None, values: dict[str, Any],
+def _fingerprint(inputs: bytes, id_: str, file: bytes, original: bytes | None, values: dict[str, Any],
                  now: dt.datetime) -> bytes:
-    """The digest of a statement made from a file and its original's (each given by a digest of
-    its bytes, or of the part that counts), `inputs` and `values`."""
+    """The digest of the statement `id_` made from a file and its original's (each given by a
+    digest of its bytes, or of the part that counts), `inputs` and `values`. The id counts: two
+    files of the same bytes make two statements."""
     digest = hashlib.blake2b(inputs, digest_size=16)
+    digest.update(id_.encode() + b"\0")
     digest.update(file)
     if original is not None:
         digest.update(original)

@@ -6,6 +6,7 @@ never disagree.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -39,10 +40,11 @@ def probe(path: str) -> tuple[bool, int, str]:
     """What reading a statement takes from a file it looks for: whether it is a file, its size
     and where it really is."""
     try:
-        size = os.path.getsize(path) if os.path.isfile(path) else -1
+        info = os.stat(path)
     except OSError:
-        size = -1
-    return size >= 0, size, os.path.realpath(path)
+        return False, -1, os.path.realpath(path)
+    found = stat.S_ISREG(info.st_mode)
+    return found, info.st_size if found else -1, os.path.realpath(path)
 
 
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1}

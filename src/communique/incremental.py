@@ -79,7 +79,7 @@ class ParseCache:
             return None
         if (self.changed is None or source.absolute in self.changed) and entry[0] != _stamp(source.absolute):
             return None
-        if self.changed is None and not others_unchanged(entry[1]):
+        if entry[1].source != source or not others_unchanged(entry[1]):
             return None
         self.hits += 1
         return entry[1], entry[2]
