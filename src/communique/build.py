@@ -66,7 +66,7 @@ from .stamp import (
 )
 from .static import attachment_files, collisions, find_static_files
 from .theme import make_environment, template_problem, theme_assets, theme_dirs
-from .validate import ParsedFile, others_unchanged, parse_statement_file
+from .validate import ParsedFile, parse_statement_file, still_holds
 from .workers import in_background, stream_out
 from .write import (
     Made,
@@ -189,11 +189,9 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
     by_relative = {source.relative: source for source in sources}
-    # An entry stands only for the same file, read where it is now (the content folder may be
-    # reached through a link that now leads elsewhere), whose other files did not change.
     results = {relative: (entry[1], entry[2]) for relative, entry in known.items()
                if relative in current and entry[0] == current[relative][0]
-               and entry[1].source == by_relative[relative] and others_unchanged(entry[1])}
+               and still_holds(entry[1], by_relative[relative])}
     stale = sorted(n for n, group in by_shard.items() if any(s.relative not in results for s in group))
 
     def parse(shard: int) -> bytes:

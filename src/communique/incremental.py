@@ -20,7 +20,7 @@ from .discover import SourceFile, find_statement_files
 from .indexes import SiteIndex
 from .models import Correction, Entity, Listing, Meeting, Person, Statement
 from .problems import Problem
-from .validate import ParsedFile, others_unchanged
+from .validate import ParsedFile, still_holds
 
 CONFIG_FILES = ("site.yaml", "countries.yaml", "organisations.yaml")
 _AS_IS = frozenset({str, int, float, bool, type(None), bytes, PartialDate, Entity, Meeting, Person,
@@ -79,7 +79,7 @@ class ParseCache:
             return None
         if (self.changed is None or source.absolute in self.changed) and entry[0] != _stamp(source.absolute):
             return None
-        if entry[1].source != source or not others_unchanged(entry[1]):
+        if not still_holds(entry[1], source):
             return None
         self.hits += 1
         return entry[1], entry[2]

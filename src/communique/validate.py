@@ -62,11 +62,13 @@ class ParsedFile:
         return bool(self.values.get("draft", False))
 
 
-def others_unchanged(parsed: ParsedFile) -> bool:
-    """Whether the other files reading a statement file looked at (see `ParsedFile.probes`) are
+def still_holds(parsed: ParsedFile, source: SourceFile) -> bool:
+    """Whether an earlier result of reading a statement file (whose bytes are unchanged) stands
+    for `source`: the same file, read where it is now (the content folder may be reached through
+    a link that now leads elsewhere), and the other files it looked at (see `ParsedFile.probes`)
     as it found them: else reading it again may give another result (an attachment of another
     size, one that was missing, or one beside the file where it was in a folder)."""
-    return all(probe(path) == found for path, found in parsed.probes)
+    return parsed.source == source and all(probe(path) == found for path, found in parsed.probes)
 
 
 def parse_statement_file(
