@@ -6,6 +6,8 @@ import gzip
 import json
 import re
 import shutil
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from playwright.sync_api import Browser, Page
 
 from communique import search, workers
 from communique.cli import main
+from communique.problems import ContentError
 from communique.write import Staged
 from tests.a11y.checkers import serve_directory
 from tests.conftest import FULL_SITE, NOW
@@ -58,9 +61,10 @@ def index_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     index_pages = search.index_pages
 
-    def counting(pagefind: Path, pages: dict[str, bytes], language: str) -> dict[str, bytes]:
+    def counting(pagefind: Path, pages: dict[str, bytes], language: str,
+                 scratch: Path | None = None) -> dict[str, bytes]:
         runs.append(sorted(pages))
-        return index_pages(pagefind, pages, language)
+        return index_pages(pagefind, pages, language, scratch)
 
     monkeypatch.setattr(search, "index_pages", counting)
     return runs
@@ -286,3 +290,72 @@ def test_pagefind_reads_links_to_the_pages_not_copies(tmp_path: Path,
     monkeypatch.setattr(search, "run_pagefind", looking)
     build(FULL_SITE, tmp_path / "site", "--jobs", "1")
     assert len(seen) == 11 and all(links == 2 for _, links in seen)  # the page in the site, and here
+
+
+def two_years(site: Path, cached: int) -> tuple[dict[int, dict[str, bytes]], Path]:
+    """A page of 2022 and one of 2016, and a cache holding the index of the `cached` year's."""
+    paths = {2022: "statements/2022-05-11-small-group-marrakech/index.html",
+             2016: "statements/2016-02-02-small-group-rome/index.html"}
+    pages = {year: {path: (site / path).read_bytes()} for year, path in paths.items()}
+    cache = site.parent / f"cache-{cached}"
+    if not cache.exists():
+        search.build_search_index({cached: pages[cached]}, cache)
+    return pages, cache
+
+
+def test_the_cached_years_are_written_while_pagefind_indexes_the_others(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages, cache = two_years(site, cached=2016)
+    shutil.copytree(cache, tmp_path / "cache")
+    started, release = threading.Event(), threading.Event()
+    run_pagefind = search.run_pagefind
+
+    def held(*args: Path | str) -> None:
+        started.set()
+        assert release.wait(timeout=60)
+        run_pagefind(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "run_pagefind", held)
+    with search.SearchIndexing(pages, tmp_path / "cache", jobs=2) as indexing:
+        assert started.wait(timeout=60)
+        cached = indexing.cached()
+        assert not release.is_set()  # Pagefind is still indexing 2022
+        release.set()
+        files = indexing.result()
+    assert sorted(cached) == sorted(path for path in files if not path.startswith("pagefind/2022/"))
+    assert search.YEARS_FILE in cached
+    assert all(cached[path] == files[path] for path in cached)
+    assert files == search.build_search_index(pages, None)
+
+
+def test_the_years_the_cache_lacks_are_indexed_first(site: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pages, cache = two_years(site, cached=2022)
+    shutil.copytree(cache, tmp_path / "cache")
+    steps: list[str] = []
+    run_pagefind, open_cache_entry = search.run_pagefind, search.open_cache_entry
+    monkeypatch.setattr(search, "run_pagefind", lambda *args: steps.append("index") or run_pagefind(*args))
+    monkeypatch.setattr(search, "open_cache_entry", lambda entry: steps.append(entry.name[:4])
+                        or open_cache_entry(entry))
+    search.build_search_index(pages, tmp_path / "cache", jobs=1)
+    assert steps == ["index", "2022"]  # 2016 first, though the newest year comes first otherwise
+
+
+def test_no_scratch_folder_is_left_behind(site: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pages, _ = two_years(site, cached=2016)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    search.build_search_index(pages, None, jobs=2)
+
+    def fail(*args: object) -> None:
+        raise ContentError([])
+
+    monkeypatch.setattr(search, "run_pagefind", fail)
+    with pytest.raises(ContentError):
+        search.build_search_index(pages, None, jobs=1)
+    for thread in threading.enumerate():
+        if thread.name == "communique-search-cleanup":
+            thread.join()
+    assert list(scratch.iterdir()) == []

@@ -10,7 +10,6 @@ import gc
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -46,8 +45,7 @@ from .progress import Progress, count
 from .render import render_site
 from .search import (
     SEARCH_DIR,
-    SearchFiles,
-    build_search_index,
+    SearchIndexing,
     find_pagefind,
     search_cache_dir,
     statement_pages_by_year,
@@ -330,9 +328,10 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     none of them is taken from the last build, not worked out: see `edited_fingerprints`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
-    own) while the other pages are rendered: the two share the cores instead of taking turns.
-    This process then renders no share of the pages (it would hold up the indexing, which it
-    drives), nor before (the processes that render the rest would start with what it kept).
+    own) while the other pages are rendered, and then while the index files of the years the
+    cache holds are written: the two share the cores instead of taking turns. This process then
+    renders no share of the pages (it would hold up the indexing, which it drives), nor before
+    (the processes that render the rest would start with what it kept).
     """
     render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
@@ -340,16 +339,16 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     local = not options.search
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
     written = write_files(staged, sorted(pages), render, key, reuse, options.jobs, local)
-    with ThreadPoolExecutor(max_workers=1) as background:
-        index = (background.submit(search_index, staged, checked, options, dict(written)) if options.search
-                 else None)
+    with search_index(staged, checked, options, dict(written)) if options.search else nullcontext() as index:
         written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
                                    options.jobs, local))
         if index is not None:
+            done = index.cached()
+            written.update(write_files(staged, sorted(done), done.__getitem__, done.key, reuse, options.jobs))
             progress.stage("indexing the statements for search")
             files = index.result()
-            written.update(write_files(staged, sorted(files), files.__getitem__, files.key, reuse,
-                                       options.jobs))
+            rest = sorted(files.keys() - done.keys())
+            written.update(write_files(staged, rest, files.__getitem__, files.key, reuse, options.jobs))
     progress.stage(f"copying {count(len(copies), 'file')}")
     sources = dict(copies)
     written.update(write_files(staged, sorted(sources), lambda name: sources[name].read_bytes(),
@@ -358,12 +357,13 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
 
 
 def search_index(staged: Staged, checked: CheckedSite, options: Options,
-                 pages_written: Mapping[str, Written]) -> SearchFiles:
-    """The search index of the statement pages written so far (see `search`)."""
+                 pages_written: Mapping[str, Written]) -> SearchIndexing:
+    """The search index of the statement pages written so far (see `search`), started in the
+    background."""
     pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate,
                                     {path: file.digest for path, file in pages_written.items()})
-    return build_search_index(pages, search_cache_dir(options.output), checked.site.language,
-                              jobs=options.jobs, refresh=options.clean)
+    return SearchIndexing(pages, search_cache_dir(options.output), checked.site.language,
+                          jobs=options.jobs, refresh=options.clean)
 
 
 def record_stamp(options: Options, checked: CheckedSite, fresh: Freshness, outcome: Outcome) -> None:

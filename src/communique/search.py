@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -138,6 +139,9 @@ class Bundle(Mapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._digests or self._made)
 
+    def __contains__(self, name: object) -> bool:  # without reading the file, as Mapping's would
+        return name in (self._digests or self._made)
+
     def __len__(self) -> int:
         return len(self._digests or self._made)
 
@@ -151,9 +155,13 @@ class SearchFiles(Mapping[str, bytes]):
     """The files of the search index by output path (see `Bundle`)."""
 
     def __init__(self, bundles: Mapping[int, Bundle], years: list[int]) -> None:
+        """The files of the `bundles` of some or all of the `years` (newest first), and the
+        list of years."""
         self._files: dict[str, tuple[Bundle, str]] = {}
         for year in years:
-            bundle = bundles[year]
+            bundle = bundles.get(year)
+            if bundle is None:
+                continue
             self._files.update((f"{SEARCH_DIR}/{year}/{name}", (bundle, name)) for name in bundle
                                if year == years[0] or not is_runtime(name))
         listing = Bundle({YEARS_FILE: (json.dumps({"version": 1, "years": years}) + "\n").encode()})
@@ -165,6 +173,9 @@ class SearchFiles(Mapping[str, bytes]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
+
+    def __contains__(self, path: object) -> bool:  # without reading the file, as Mapping's would
+        return path in self._files
 
     def __len__(self) -> int:
         return len(self._files)
@@ -185,18 +196,70 @@ def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | Non
     `refresh` builds every year afresh and caches the result. Up to `jobs` years are indexed at
     once, each by a Pagefind process of its own.
     """
-    years = sorted(pages_by_year, reverse=True)
-    bundles: dict[int, Bundle] = {}
-    if years:
-        pagefind = find_pagefind()
-        version = pagefind_version(pagefind)
+    with SearchIndexing(pages_by_year, cache_dir, language, jobs=jobs, refresh=refresh) as indexing:
+        return indexing.result()
 
-        def bundle_of(year: int) -> Bundle:
-            return year_bundle(pagefind, version, pages_by_year[year], language, cache_dir, year, refresh)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            bundles = dict(zip(years, pool.map(bundle_of, years), strict=True))
-    return SearchFiles(bundles, years)
+class SearchIndexing:
+    """`build_search_index` in threads of its own, started at once; a context manager that waits
+    for them on leaving (and cancels what has not started, if an error is raised meanwhile).
+
+    The years the cache holds no entry for go first, and the first `jobs` of them are put in
+    their scratch folders before the threads start, while the caller's other threads are not yet
+    busy: in a thread beside a busy one, each of the hundreds of links a year takes waits for the
+    interpreter, and Pagefind started many times later. The caller can write the files of the
+    years the cache holds (`cached`) while the others are indexed.
+    """
+
+    def __init__(self, pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
+                 language: str = "en", *, jobs: int = 1, refresh: bool = False) -> None:
+        self.years = sorted(pages_by_year, reverse=True)
+        self._pages, self._language, self._refresh = pages_by_year, language, refresh
+        self._entries: dict[int, Path | None] = {}
+        self._scratches: dict[int, Path] = {}
+        self._missing: list[int] = []
+        if self.years:
+            self._pagefind = find_pagefind()
+            self._version = pagefind_version(self._pagefind)
+            for year in self.years:
+                key = None if cache_dir is None else cache_key(pages_by_year[year], self._version, language)
+                entry = self._entries[year] = None if cache_dir is None else cache_dir / f"{year}-{key}"
+                if refresh or entry is None or not entry.is_dir():
+                    self._missing.append(year)
+            try:
+                for year in self._missing[:max(1, jobs)]:
+                    self._scratches[year] = scratch_site(pages_by_year[year])
+            except BaseException:
+                self._remove_scratches()
+                raise
+        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="communique-search")
+        order = self._missing + [year for year in self.years if year not in self._missing]
+        self._bundles = {year: self._pool.submit(self._bundle, year) for year in order}
+
+    def _bundle(self, year: int) -> Bundle:
+        return year_bundle(self._pagefind, self._version, self._pages[year], self._language,
+                           self._entries[year], year, self._refresh, self._scratches.pop(year, None))
+
+    def cached(self) -> SearchFiles:
+        """The files of the years whose index the cache held, and the list of years."""
+        return SearchFiles({year: future.result() for year, future in self._bundles.items()
+                            if year not in self._missing}, self.years)
+
+    def result(self) -> SearchFiles:
+        """Every file of the search index."""
+        return SearchFiles({year: future.result() for year, future in self._bundles.items()}, self.years)
+
+    def _remove_scratches(self) -> None:
+        for root in self._scratches.values():
+            shutil.rmtree(root, ignore_errors=True)
+        self._scratches.clear()
+
+    def __enter__(self) -> SearchIndexing:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._remove_scratches()
 
 
 def is_runtime(name: str) -> bool:
@@ -208,22 +271,22 @@ def is_runtime(name: str) -> bool:
     return name in ("pagefind.js", "pagefind-worker.js") or (name.startswith("wasm.") and "/" not in name)
 
 
-def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, cache_dir: Path | None,
-                year: int, refresh: bool = False) -> Bundle:
-    """One year's index: from the cache when its key matches and its files are there, else built
-    (and always built when `refresh` is set)."""
-    key = cache_key(pages, version, language)
-    entry = cache_dir / f"{year}-{key}" if cache_dir is not None else None
-
+def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry: Path | None,
+                year: int, refresh: bool = False, scratch: Path | None = None) -> Bundle:
+    """One year's index: from the cache `entry` when its files are there, else built (and always
+    built when `refresh` is set, or when the pages are in a `scratch` folder already, which is
+    made only for a year the cache did not hold)."""
     def build() -> dict[str, bytes]:
+        nonlocal scratch
+        ready, scratch = scratch, None
         log.info("search index of %s: indexing %d page(s)", year, len(pages))
-        bundle = index_pages(pagefind, pages, language)
+        bundle = index_pages(pagefind, pages, language, ready)
         if entry is not None:
             write_cache_entry(entry, bundle)
             prune_cache(entry.parent, year)
         return bundle
 
-    if entry is not None and not refresh:
+    if entry is not None and not refresh and scratch is None:
         digests = open_cache_entry(entry)
         if digests is not None:
             log.debug("search index of %s: cached", year)
@@ -268,15 +331,14 @@ def cache_key(pages: Mapping[str, bytes], version: str, language: str) -> str:
     return digest.hexdigest()
 
 
-def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:
-    """Put the pages in a scratch folder (hard links where they are files already), run
-    Pagefind over it and read back its bundle."""
-    with tempfile.TemporaryDirectory(prefix="communique-search-") as scratch:
-        root = Path(scratch)
-        site, bundle = root / "site", root / "bundle"
-        locate = pages.locate if isinstance(pages, PageFiles) else None
+def scratch_site(pages: Mapping[str, bytes]) -> Path:
+    """A scratch folder whose `site` holds the pages (hard links where they are files already),
+    for Pagefind to index."""
+    root = Path(tempfile.mkdtemp(prefix="communique-search-"))
+    locate = pages.locate if isinstance(pages, PageFiles) else None
+    try:
         for path in pages:
-            target = site.joinpath(*_relative_parts(path))
+            target = (root / "site").joinpath(*_relative_parts(path))
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 if locate is None:
@@ -284,8 +346,24 @@ def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str) -> di
                 os.link(locate(path), target)  # Pagefind only reads its site folder
             except OSError:
                 target.write_bytes(pages[path])
-        run_pagefind(pagefind, site, bundle, language, root)
-        files = canonical_bundle(read_bundle(bundle))
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return root
+
+
+def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str,
+                scratch: Path | None = None) -> dict[str, bytes]:
+    """Run Pagefind over the pages in a scratch folder (`scratch`, made by `scratch_site` for
+    these pages, or else one made here) and read back its bundle. The folder is removed by a
+    thread of its own: nothing waits for its hundreds of files to go."""
+    root = scratch if scratch is not None else scratch_site(pages)
+    try:
+        run_pagefind(pagefind, root / "site", root / "bundle", language, root)
+        files = canonical_bundle(read_bundle(root / "bundle"))
+    finally:
+        threading.Thread(target=shutil.rmtree, args=(root,), kwargs={"ignore_errors": True},
+                         name="communique-search-cleanup").start()
     missing = [name for name in REQUIRED_FILES if name not in files]
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
