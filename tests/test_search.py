@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -355,7 +356,33 @@ def test_no_scratch_folder_is_left_behind(site: Path, tmp_path: Path,
     monkeypatch.setattr(search, "run_pagefind", fail)
     with pytest.raises(ContentError):
         search.build_search_index(pages, None, jobs=1)
-    for thread in threading.enumerate():
-        if thread.name == "communique-search-cleanup":
-            thread.join()
+    wait_for_clean_up()
     assert list(scratch.iterdir()) == []
+
+
+def wait_for_clean_up() -> None:
+    for thread in threading.enumerate():
+        if thread.name == search.CLEANUP_THREAD:
+            thread.join()
+
+
+def test_the_cache_keeps_the_two_latest_indexes_of_a_year(site: Path, tmp_path: Path) -> None:
+    path = "statements/2016-02-02-small-group-rome/index.html"
+    page = (site / path).read_bytes()
+    assert b"</main>" in page
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    abandoned = cache / ".2016-abandoned"  # the staging folder of a build killed long ago
+    abandoned.mkdir()
+    os.utime(abandoned, (0, 0))
+    filling = cache / ".2016-filling"  # one that another build may still be filling
+    filling.mkdir()
+    entries: list[set[str]] = []
+    for word in (b"first", b"second", b"third"):
+        search.build_search_index({2016: {path: page.replace(b"</main>", word + b"</main>")}}, cache)
+        wait_for_clean_up()
+        entries.append({p.name for p in cache.iterdir()} - {filling.name})
+    first, second, third = entries
+    assert len(first) == 1 and len(second) == 2 and len(third) == 2
+    assert first < second and third == (second - first) | (third - second)  # the oldest went
+    assert filling.is_dir()

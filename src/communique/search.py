@@ -283,7 +283,7 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
         bundle = index_pages(pagefind, pages, language, ready)
         if entry is not None:
             write_cache_entry(entry, bundle)
-            prune_cache(entry.parent, year)
+            clean_up(prune_cache, entry.parent, year)
         return bundle
 
     if entry is not None and not refresh and scratch is None:
@@ -355,20 +355,28 @@ def scratch_site(pages: Mapping[str, bytes]) -> Path:
 def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str,
                 scratch: Path | None = None) -> dict[str, bytes]:
     """Run Pagefind over the pages in a scratch folder (`scratch`, made by `scratch_site` for
-    these pages, or else one made here) and read back its bundle. The folder is removed by a
-    thread of its own: nothing waits for its hundreds of files to go."""
+    these pages, or else one made here) and read back its bundle. The folder is removed in the
+    background (see `clean_up`)."""
     root = scratch if scratch is not None else scratch_site(pages)
     try:
         run_pagefind(pagefind, root / "site", root / "bundle", language, root)
         files = canonical_bundle(read_bundle(root / "bundle"))
     finally:
-        threading.Thread(target=shutil.rmtree, args=(root,), kwargs={"ignore_errors": True},
-                         name="communique-search-cleanup").start()
+        clean_up(shutil.rmtree, root, True)
     missing = [name for name in REQUIRED_FILES if name not in files]
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
                                     "search", "build with --no-search to skip the search index")])
     return files
+
+
+CLEANUP_THREAD = "communique-search-cleanup"
+
+
+def clean_up(remove: Callable[..., object], *args: object) -> None:
+    """Call `remove(*args)` in a thread of its own, which nothing waits for but the end of the
+    program: removing hundreds of files would hold up the build."""
+    threading.Thread(target=remove, args=args, name=CLEANUP_THREAD).start()
 
 
 def run_pagefind(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
