@@ -250,6 +250,47 @@ def spare_after_edits(content: Path, site: Path, edits: int = 3) -> Path:
     return cache.spare_path(site)
 
 
+def test_a_body_edit_hands_on_only_the_files_that_name_it(write_site: Callable[..., Path], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the spare site to bring up to date, the files whose keys do not name the edited
+    statement are kept where they are at once (see `write.keep_in_place`): none of them is
+    handed to a process to place."""
+    content = write_site(statements(12))
+    site = tmp_path / "site"
+    spare_after_edits(content, site)
+    placed: list[str] = []
+    place = write._place
+    monkeypatch.setattr(write, "_place", lambda *args: placed.append(args[-1]) or place(*args))
+    (content / "statements/s-5.md").write_text(statement_text(5, 1, 2020, "S 5", " Edited."))
+    build(content, site, "--jobs", "1")
+    files = tree(site)
+    assert "statements/s-5/index.html" in placed and not any("s-6" in path for path in placed)
+    assert len(placed) < 20 < len(files)
+    assert files == clean_build(content, tmp_path)
+
+
+@pytest.mark.parametrize("written_into", [True, False])
+def test_a_live_file_changed_by_hand_is_made_again_by_a_body_edit(write_site: Callable[..., Path],
+                                                                  tmp_path: Path, written_into: bool) -> None:
+    """A page of the live site changed by hand: written into, which its link in the spare site
+    shows too (same inode, another time), or replaced by another file. A body edit to another
+    statement puts the page as a clean build has it."""
+    content = write_site(statements(6))
+    site = tmp_path / "site"
+    spare_after_edits(content, site)
+    page = site / "statements/s-3/index.html"
+    assert (cache.spare_path(site) / "statements/s-3/index.html").stat().st_ino == page.stat().st_ino
+    if written_into:
+        with page.open("r+b") as opened:
+            opened.write(b"defaced")
+    else:
+        page.unlink()
+        page.write_text("defaced")
+    (content / "statements/s-1.md").write_text(statement_text(1, 1, 2020, "S 1", " Edited."))
+    build(content, site)
+    assert tree(site) == clean_build(content, tmp_path)
+
+
 def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Callable[..., Path],
                                                                   tmp_path: Path) -> None:
     content = write_site(statements(6))

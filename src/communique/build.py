@@ -72,6 +72,7 @@ from .write import (
     Written,
     check_output_paths,
     folder_contents,
+    keep_in_place,
     output_lock,
     staged_site,
     unsafe_output,
@@ -325,7 +326,9 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
          progress: Progress, edited: frozenset[bytes] | None = None) -> dict[str, Written]:
     """Render and write every file into the new site, linking what did not change (with the
     fingerprints of the statements `edited` in their text alone, the key of a file that named
-    none of them is taken from the last build, not worked out: see `edited_fingerprints`).
+    none of them is taken from the last build, not worked out: see `edited_fingerprints`; such
+    a file that the spare folder holds as the live site does is kept there at once, as are the
+    index files of the years the search cache holds: see `keep_in_place`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
     own) while the other pages are rendered, and then while the index files of the years the
@@ -334,17 +337,23 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     (the processes that render the rest would start with what it kept).
     """
     render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
+    kept = kept_keys(output, reuse, edited)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     local = not options.search
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-    written = write_files(staged, sorted(pages), render, key, reuse, options.jobs, local)
+    written = keep_in_place(staged, reuse, ((path, known) for path in output.thunks if (known := kept(path))))
+    written.update(write_files(staged, sorted(pages - written.keys()), render, key, reuse, options.jobs,
+                               local))
     with search_index(staged, checked, options, dict(written)) if options.search else nullcontext() as index:
-        written.update(write_files(staged, sorted(output.thunks.keys() - pages), render, key, reuse,
-                                   options.jobs, local))
+        written.update(write_files(staged, sorted(output.thunks.keys() - pages - written.keys()), render, key,
+                                   reuse, options.jobs, local))
         if index is not None:
             done = index.cached()
-            written.update(write_files(staged, sorted(done), done.__getitem__, done.key, reuse, options.jobs))
+            same = keep_in_place(staged, reuse, ((path, done.key(path)) for path in done))
+            written.update(same)
+            written.update(write_files(staged, sorted(done.keys() - same.keys()), done.__getitem__, done.key,
+                                       reuse, options.jobs))
             progress.stage("indexing the statements for search")
             files = index.result()
             rest = sorted(files.keys() - done.keys())
@@ -409,18 +418,30 @@ def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
 def file_keys(output: Output, keys: KeyDigests, previous: Mapping[str, Written] | None = None,
               edited: frozenset[bytes] | None = None) -> Callable[[str], bytes]:
     """The key of the file at a path (see `KeyDigests.file_key`; empty for a file without a
-    key). With the fingerprints of the statements `edited` in their text alone since the
-    `previous` build, a file whose key named none of them keeps its key."""
+    key), or the key it keeps from the `previous` build (see `kept_keys`)."""
+    kept = kept_keys(output, previous, edited)
+
     def key(path: str) -> bytes:
         thunk = output.thunks[path]
         if not isinstance(thunk, File):
             return b""
-        if edited is not None and previous is not None:
-            old = previous.get(path)
-            if old is not None and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited):
-                return old.key
-        return keys.file_key(thunk.key())
+        return kept(path) or keys.file_key(thunk.key())
     return key
+
+
+def kept_keys(output: Output, previous: Mapping[str, Written] | None = None,
+              edited: frozenset[bytes] | None = None) -> Callable[[str], bytes | None]:
+    """The key that the file at a path keeps from the `previous` build without its being worked
+    out, if any: with the fingerprints of the statements `edited` in their text alone since,
+    that of a file whose key named none of them."""
+    def kept(path: str) -> bytes | None:
+        if edited is None or previous is None or not isinstance(output.thunks[path], File):
+            return None
+        old = previous.get(path)
+        if old is not None and len(old.key) >= DIGEST_SIZE and not holds_any(old.key, edited):
+            return old.key
+        return None
+    return kept
 
 
 def file_stamp(path: Path) -> bytes:

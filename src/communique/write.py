@@ -153,13 +153,24 @@ class Staged:
     """The folder being filled."""
     live: Path
     """The output folder, holding the previous site (if any) until the swap."""
-    present: dict[str, int] = field(default_factory=dict)
+    present: dict[str, FileStat] = field(default_factory=dict)
     """The files the folder held before this build (other than folders), by path, with their
-    inode: any of them may be a hard link to the live site's file."""
+    inode, size and time when listed: any of them may be a hard link to the live site's file."""
     folders: set[str] = field(default_factory=set)
     """The folders below it before this build, by path."""
     placed: set[str] = field(default_factory=set)
     """Every file this build has put there."""
+
+    def holds(self, path: str, record: Written) -> bool:
+        """Whether the folder held the file that `record` describes at `path` (the same inode:
+        a link to the live site's file)."""
+        found = self.present.get(path)
+        return found is not None and found[0] == record.inode
+
+    def holds_intact(self, path: str, record: Written) -> bool:
+        """Whether it held that file as `record` describes it: the same inode, size and time,
+        so that nobody wrote into it since (through either of its names)."""
+        return self.present.get(path) == (record.inode, record.size, record.mtime_ns)
 
     def read(self, path: str) -> bytes:
         """A file written so far."""
@@ -212,14 +223,17 @@ class Staged:
         return cls(folder, live, present, folders)
 
 
-Contents = tuple[dict[str, int], set[str]]
-"""What a folder holds below it: its files by path with their inodes, and its folders."""
+FileStat = tuple[int, int, int]
+"""A file's inode, size and modification time (nanoseconds)."""
+Contents = tuple[dict[str, FileStat], set[str]]
+"""What a folder holds below it: its files by path with their inodes, sizes and times, and its
+folders."""
 
 
 def folder_contents(folder: Path) -> Contents:
     """The files and folders below `folder`; any symbolic link or special file there is removed
     on the way, so that nothing done in the folder leads outside it."""
-    present: dict[str, int] = {}
+    present: dict[str, FileStat] = {}
     folders: set[str] = set()
     pending = [("", str(folder))]
     while pending:
@@ -231,7 +245,8 @@ def folder_contents(folder: Path) -> Contents:
                     folders.add(path)
                     pending.append((path + "/", entry.path))
                 elif entry.is_file(follow_symlinks=False):
-                    present[path] = entry.inode()
+                    info = entry.stat(follow_symlinks=False)
+                    present[path] = (info.st_ino, info.st_size, info.st_mtime_ns)
                 else:
                     os.unlink(entry.path)
     return present, folders
@@ -301,9 +316,7 @@ def _adopted(spare: Path, output: Path, previous: Mapping[str, Written], backgro
                   if _case_sensitive(staging) else None)
     except OSError:
         staged = None
-    shared = (sum(1 for path, file in previous.items() if staged.present.get(path) == file.inode)
-              if staged is not None else 0)
-    if staged is None or 2 * shared < len(previous):
+    if staged is None or 2 * sum(staged.holds(path, file) for path, file in previous.items()) < len(previous):
         discard(staging, output, background)
         return None
     return staged
@@ -405,6 +418,22 @@ def write_files(staged: Staged, paths: Sequence[str], make: Callable[[str], Made
     return written
 
 
+def keep_in_place(staged: Staged, previous: Mapping[str, Written],
+                  keyed: Iterable[tuple[str, bytes]]) -> dict[str, Written]:
+    """Of the files `keyed` (path and key), those whose key is the one the `previous` build
+    recorded and that the folder holds as recorded: the live site's own file, nobody having
+    written into it since (a spare folder brought up to date holds links to most of them).
+    They are recorded as they are, placed without a call to the file system or another process
+    each; the others are left to `write_files`."""
+    kept: dict[str, Written] = {}
+    for path, key in keyed:
+        old = previous.get(path)
+        if old is not None and key and old.key == key and staged.holds_intact(path, old):
+            kept[path] = old
+    staged.placed.update(kept)
+    return kept
+
+
 _PLACED_SIZE = 120
 """About the size of one file's record, pickled (see `stream_out`'s batches)."""
 
@@ -450,7 +479,7 @@ def _keep(staged: Staged, folders: set[str], path: str, record: Written, make: C
           cleared: bool = False) -> Written:
     """Link the live site's file at `path` into the new site, unless it is there already (a
     spare folder holds links to the live files), or write it anew where linking fails."""
-    if not cleared and staged.present.get(path) == record.inode:
+    if not cleared and staged.holds(path, record):
         return record
     target = os.path.join(staged.folder, path) if cleared else _clear(staged, folders, path)
     try:
