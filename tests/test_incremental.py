@@ -704,8 +704,9 @@ def test_an_edit_to_a_text_alone_works_out_only_the_keys_that_name_it(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A statement edited in its body alone, whose translation's fingerprint changes with it:
     only the files whose keys named one of the two have their keys worked out again (the two
-    pages, their citation files, the feeds that carry the original and the open data); every
-    other file keeps the last build's key. An edit to the front matter works out every key."""
+    pages, their citation files, the feeds that carry the original and the full text of the open
+    data: `statements.json` and `.csv` follow the statements' shapes); every other file keeps
+    the last build's key. An edit to the front matter works out every key."""
     content = write_site({**statements(12), "statements/translated/t-0.md": statement_text(0, 1, 2021, "T 0"),
                           "statements/translated/t-0-fr.md": TRANSLATION})
     build(content, tmp_path / "site")
@@ -721,8 +722,8 @@ def test_an_edit_to_a_text_alone_works_out_only_the_keys_that_name_it(
     original.write_text(original.read_text() + "More text.\n")
     build(content, tmp_path / "site", "--jobs", "1")
     files = tree(tmp_path / "site")
-    # The 2 pages, 4 citation files, 3 feeds (the site's, the meeting's, the host's), 3 open data files
-    assert len(keyed) == 12
+    # The 2 pages, 4 citation files, 3 feeds (the site's, the meeting's, the host's), statements.jsonl
+    assert len(keyed) == 10
     assert files == clean_build(content, tmp_path)
     keyed.clear()
     original.write_text(original.read_text().replace("title: T 0", "title: T 0 again"))
@@ -739,14 +740,18 @@ def test_an_edit_encodes_only_its_own_open_data_records(write_site: Callable[...
         original = getattr(opendata, name)
         monkeypatch.setattr(opendata, name, lambda statement, site, original=original: (
             encoded.append(statement.id) or original(statement, site)))
-    for edited in (3, 1):  # a body edit leaves statements.json and .csv as they were, byte for byte
+    for edited in (3, 1):  # a body edit: its own full-text record only
         encoded.clear()
         (content / f"statements/s-{edited}.md").write_text(
             statement_text(edited, edited % 4, 2020, f"S {edited}", " Edited."))
         build(content, tmp_path / "site", "--jobs", "1")
-        assert encoded == [f"s-{edited}"] * 3  # .json, .jsonl and .csv: its own record only
+        assert encoded == [f"s-{edited}"]  # .jsonl; .json and .csv follow shapes, which are as they were
     lines = (tmp_path / "site/statements.jsonl").read_text().splitlines()
     assert len(lines) == 5 and sum("Edited." in line for line in lines) == 2
+    encoded.clear()
+    (content / "statements/s-1.md").write_text(statement_text(1, 1, 2020, "S 1 again", " Edited."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert encoded == ["s-1"] * 3  # a title edit: its own record in each file
     assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--jobs", "1")
 
 
@@ -761,6 +766,10 @@ def test_kept_open_data_records_are_copied_in_runs(write_site: Callable[..., Pat
     monkeypatch.setattr(write, "_copy_range", lambda source, target, start, length: (
         runs.append(length) or copy_range(source, target, start, length)))
     (content / "statements/s-2.md").write_text(statement_text(2, 2, 2020, "S 2", " Edited."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert len(runs) == 2  # in statements.jsonl: .json and .csv are kept whole (see `opendata.version`)
+    runs.clear()
+    (content / "statements/s-2.md").write_text(statement_text(2, 2, 2020, "S 2 again", " Edited."))
     build(content, tmp_path / "site", "--jobs", "1")
     assert len(runs) == 6  # two runs in each of the three open data files
     assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--jobs", "1")

@@ -114,6 +114,14 @@ def _after(separator: bytes, make: Callable[[Statement], bytes], statement: Stat
     return separator + make(statement)
 
 
+def version(kind: str, statement: Statement) -> bytes:
+    """What a record of the open data file `kind` follows from: the statement's fingerprint for
+    the full text, else its shape, which its body does not change (see `Statement.shape`): an
+    edit to a text alone leaves `statements.json` and `statements.csv` as they were, without a
+    record of them encoded again."""
+    return statement.fingerprint if kind == "jsonl" else statement.shape
+
+
 def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> None:
     """`statements.json`, `statements.jsonl`, `statements.csv` and the `/data/` page."""
 
@@ -125,7 +133,7 @@ def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> Non
         # then follow each other in the live file, and are copied from it in one run.
         yield head
         for n, statement in enumerate(index.statements):
-            key = (kind, n > 0, statement.fingerprint)
+            key = (kind, n > 0, version(kind, statement))
             yield key, partial(r.part, key, partial(_after, separator if n else b"", make, statement))
         yield tail
 
@@ -141,7 +149,7 @@ def add_open_data(out: Output, r: Renderer, index: SiteIndex, site: Site) -> Non
         return records("csv", lambda s: _csv_line(csv_row(s, site)), _csv_line(list(CSV_COLUMNS)), b"", b"")
 
     def key(kind: str) -> Callable[[], Hashable]:
-        return lambda: (kind, tuple(s.fingerprint for s in index.statements))
+        return lambda: (kind, tuple(version(kind, s) for s in index.statements))
 
     out.add_file("statements.json", File.in_pieces(json_file, key("json")))
     out.add_file("statements.jsonl", File.in_pieces(jsonl_file, key("jsonl")))
