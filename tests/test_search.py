@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -317,7 +318,7 @@ def test_the_cached_years_are_written_while_pagefind_indexes_the_others(
         run_pagefind(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search, "run_pagefind", held)
-    with search.SearchIndexing(pages, tmp_path / "cache", jobs=2) as indexing:
+    with search.SearchIndexing(pages, tmp_path / "cache", jobs=1) as indexing:
         assert started.wait(timeout=60)
         cached = indexing.cached()
         assert not release.is_set()  # Pagefind is still indexing 2022
@@ -329,17 +330,22 @@ def test_the_cached_years_are_written_while_pagefind_indexes_the_others(
     assert files == search.build_search_index(pages, None)
 
 
-def test_the_years_the_cache_lacks_are_indexed_first(site: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_years_the_cache_lacks_are_indexed_at_once(site: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind starts on 2016 while 2022, newer, is still being taken from the cache."""
     pages, cache = two_years(site, cached=2022)
     shutil.copytree(cache, tmp_path / "cache")
-    steps: list[str] = []
+    started = threading.Event()
     run_pagefind, open_cache_entry = search.run_pagefind, search.open_cache_entry
-    monkeypatch.setattr(search, "run_pagefind", lambda *args: steps.append("index") or run_pagefind(*args))
-    monkeypatch.setattr(search, "open_cache_entry", lambda entry: steps.append(entry.name[:4])
-                        or open_cache_entry(entry))
-    search.build_search_index(pages, tmp_path / "cache", jobs=1)
-    assert steps == ["index", "2022"]  # 2016 first, though the newest year comes first otherwise
+    monkeypatch.setattr(search, "run_pagefind", lambda *args: started.set() or run_pagefind(*args))
+
+    def opening(entry: Path) -> dict[str, str] | None:
+        assert started.wait(timeout=60)
+        return open_cache_entry(entry)
+
+    monkeypatch.setattr(search, "open_cache_entry", opening)
+    found = search.build_search_index(pages, tmp_path / "cache", jobs=1)
+    assert found == search.build_search_index(pages, None)
 
 
 def test_no_scratch_folder_is_left_behind(site: Path, tmp_path: Path,
@@ -348,7 +354,10 @@ def test_no_scratch_folder_is_left_behind(site: Path, tmp_path: Path,
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    search.build_search_index(pages, None, jobs=2)
+    rmtree = shutil.rmtree
+    monkeypatch.setattr(shutil, "rmtree", lambda *args, **kwargs: time.sleep(0.2) or rmtree(*args, **kwargs))
+    search.build_search_index(pages, None, jobs=2)  # removed in the background, and waited for
+    assert list(scratch.iterdir()) == []
 
     def fail(*args: object) -> None:
         raise ContentError([])
@@ -356,14 +365,28 @@ def test_no_scratch_folder_is_left_behind(site: Path, tmp_path: Path,
     monkeypatch.setattr(search, "run_pagefind", fail)
     with pytest.raises(ContentError):
         search.build_search_index(pages, None, jobs=1)
-    wait_for_clean_up()
     assert list(scratch.iterdir()) == []
 
 
-def wait_for_clean_up() -> None:
-    for thread in threading.enumerate():
-        if thread.name == search.CLEANUP_THREAD:
-            thread.join()
+def test_a_removal_in_another_process_is_done_at_once(tmp_path: Path) -> None:
+    """A process forked to write files ends as soon as it is done: a thread it started would
+    end with it."""
+    clean_up = search.CleanUp()
+    doomed = tmp_path / "doomed"
+    doomed.mkdir()
+
+    def slowly(path: Path) -> None:
+        time.sleep(0.5)
+        path.rmdir()
+
+    with workers.in_background(lambda: clean_up(slowly, doomed) or doomed.exists()) as left:
+        assert left() is False
+    later = tmp_path / "later"
+    later.mkdir()
+    clean_up(slowly, later)  # here, in a thread, until `wait`
+    assert later.exists()
+    clean_up.wait()
+    assert not later.exists()
 
 
 def test_the_cache_keeps_the_two_latest_indexes_of_a_year(site: Path, tmp_path: Path) -> None:
@@ -380,7 +403,6 @@ def test_the_cache_keeps_the_two_latest_indexes_of_a_year(site: Path, tmp_path: 
     entries: list[set[str]] = []
     for word in (b"first", b"second", b"third"):
         search.build_search_index({2016: {path: page.replace(b"</main>", word + b"</main>")}}, cache)
-        wait_for_clean_up()
         entries.append({p.name for p in cache.iterdir()} - {filling.name})
     first, second, third = entries
     assert len(first) == 1 and len(second) == 2 and len(third) == 2

@@ -139,9 +139,6 @@ class Bundle(Mapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._digests or self._made)
 
-    def __contains__(self, name: object) -> bool:  # without reading the file, as Mapping's would
-        return name in (self._digests or self._made)
-
     def __len__(self) -> int:
         return len(self._digests or self._made)
 
@@ -204,20 +201,22 @@ class SearchIndexing:
     """`build_search_index` in threads of its own, started at once; a context manager that waits
     for them on leaving (and cancels what has not started, if an error is raised meanwhile).
 
-    The years the cache holds no entry for go first, and the first `jobs` of them are put in
-    their scratch folders before the threads start, while the caller's other threads are not yet
-    busy: in a thread beside a busy one, each of the hundreds of links a year takes waits for the
-    interpreter, and Pagefind started many times later. The caller can write the files of the
-    years the cache holds (`cached`) while the others are indexed.
+    The years the cache lacks are indexed by `jobs` threads, each driving a Pagefind process,
+    and the first `jobs` of them are put in their scratch folders before the threads start, while
+    the caller's other threads are not yet busy: in a thread beside a busy one, each of the
+    hundreds of links a year takes waits for the interpreter, and Pagefind started many times
+    later. The years the cache holds are opened by a thread of their own meanwhile, so that the
+    caller can write their files (`cached`) while the others are indexed.
     """
 
     def __init__(self, pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
                  language: str = "en", *, jobs: int = 1, refresh: bool = False) -> None:
         self.years = sorted(pages_by_year, reverse=True)
-        self._pages, self._language, self._refresh = pages_by_year, language, refresh
+        self._pages, self._language = pages_by_year, language
         self._entries: dict[int, Path | None] = {}
         self._scratches: dict[int, Path] = {}
         self._missing: list[int] = []
+        self._clean_up = CleanUp()
         if self.years:
             self._pagefind = find_pagefind()
             self._version = pagefind_version(self._pagefind)
@@ -232,13 +231,16 @@ class SearchIndexing:
             except BaseException:
                 self._remove_scratches()
                 raise
-        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="communique-search")
-        order = self._missing + [year for year in self.years if year not in self._missing]
-        self._bundles = {year: self._pool.submit(self._bundle, year) for year in order}
+        self._indexing = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="communique-search")
+        self._opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="communique-search-cache")
+        self._bundles = {year: self._indexing.submit(self._bundle, year, False) for year in self._missing}
+        self._bundles.update((year, self._opening.submit(self._bundle, year, True)) for year in self.years
+                             if year not in self._bundles)
 
-    def _bundle(self, year: int) -> Bundle:
+    def _bundle(self, year: int, cached: bool) -> Bundle:
         return year_bundle(self._pagefind, self._version, self._pages[year], self._language,
-                           self._entries[year], year, self._refresh, self._scratches.pop(year, None))
+                           self._entries[year], year, cached=cached, scratch=self._scratches.pop(year, None),
+                           clean_up=self._clean_up)
 
     def cached(self) -> SearchFiles:
         """The files of the years whose index the cache held, and the list of years."""
@@ -258,8 +260,36 @@ class SearchIndexing:
         return self
 
     def __exit__(self, *error: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._indexing.shutdown(wait=True, cancel_futures=True)
+        self._opening.shutdown(wait=True, cancel_futures=True)
         self._remove_scratches()
+        self._clean_up.wait()
+
+
+class CleanUp:
+    """Removals (`clean_up(remove, *args)`) done by threads of their own, so that the build
+    need not wait for hundreds of files to go, until `wait` waits for them: the indexing ends
+    with that, while the build still holds the output's lock. A removal asked for after that,
+    or in another process than the one that made this (a process forked to write files, which
+    ends as soon as it is done), is done at once."""
+
+    def __init__(self) -> None:
+        self._process = os.getpid()
+        self._threads: list[threading.Thread] | None = []
+
+    def __call__(self, remove: Callable[..., object], *args: object) -> None:
+        if self._threads is None or os.getpid() != self._process:
+            remove(*args)
+            return
+        thread = threading.Thread(target=remove, args=args, name="communique-search-cleanup")
+        thread.start()
+        self._threads.append(thread)
+
+    def wait(self) -> None:
+        """Wait for the removals under way; do any later one at once."""
+        threads, self._threads = self._threads or [], None
+        for thread in threads:
+            thread.join()
 
 
 def is_runtime(name: str) -> bool:
@@ -271,27 +301,34 @@ def is_runtime(name: str) -> bool:
     return name in ("pagefind.js", "pagefind-worker.js") or (name.startswith("wasm.") and "/" not in name)
 
 
+def _at_once(remove: Callable[..., object], *args: object) -> None:
+    remove(*args)
+
+
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry: Path | None,
-                year: int, refresh: bool = False, scratch: Path | None = None) -> Bundle:
-    """One year's index: from the cache `entry` when its files are there, else built (and always
-    built when `refresh` is set, or when the pages are in a `scratch` folder already, which is
-    made only for a year the cache did not hold)."""
-    def build() -> dict[str, bytes]:
-        nonlocal scratch
-        ready, scratch = scratch, None
+                year: int, *, cached: bool = True, scratch: Path | None = None,
+                clean_up: Callable[..., None] = _at_once) -> Bundle:
+    """One year's index: from the cache `entry` when it may be `cached` there and its files are,
+    else built, from the pages in `scratch` if they are there already (see `scratch_site`).
+    Scratch folders and old cache entries are removed by `clean_up` (see `CleanUp`)."""
+    def build(root: Path | None = None) -> dict[str, bytes]:
         log.info("search index of %s: indexing %d page(s)", year, len(pages))
-        bundle = index_pages(pagefind, pages, language, ready)
+        root = root or scratch_site(pages)
+        try:
+            bundle = index_pages(pagefind, pages, language, root)
+        finally:
+            clean_up(shutil.rmtree, root, True)
         if entry is not None:
             write_cache_entry(entry, bundle)
             clean_up(prune_cache, entry.parent, year)
         return bundle
 
-    if entry is not None and not refresh and scratch is None:
+    if cached and entry is not None:
         digests = open_cache_entry(entry)
         if digests is not None:
             log.debug("search index of %s: cached", year)
             return Bundle({}, entry, digests, build)
-    return Bundle(build())
+    return Bundle(build(scratch))
 
 
 def find_pagefind() -> Path:
@@ -354,29 +391,21 @@ def scratch_site(pages: Mapping[str, bytes]) -> Path:
 
 def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str,
                 scratch: Path | None = None) -> dict[str, bytes]:
-    """Run Pagefind over the pages in a scratch folder (`scratch`, made by `scratch_site` for
-    these pages, or else one made here) and read back its bundle. The folder is removed in the
-    background (see `clean_up`)."""
+    """Run Pagefind over the pages in a scratch folder and read back its bundle: `scratch`, made
+    by `scratch_site` for these pages (and left to the caller to remove), or else one made and
+    removed here."""
     root = scratch if scratch is not None else scratch_site(pages)
     try:
         run_pagefind(pagefind, root / "site", root / "bundle", language, root)
         files = canonical_bundle(read_bundle(root / "bundle"))
     finally:
-        clean_up(shutil.rmtree, root, True)
+        if scratch is None:
+            shutil.rmtree(root, ignore_errors=True)
     missing = [name for name in REQUIRED_FILES if name not in files]
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
                                     "search", "build with --no-search to skip the search index")])
     return files
-
-
-CLEANUP_THREAD = "communique-search-cleanup"
-
-
-def clean_up(remove: Callable[..., object], *args: object) -> None:
-    """Call `remove(*args)` in a thread of its own, which nothing waits for but the end of the
-    program: removing hundreds of files would hold up the build."""
-    threading.Thread(target=remove, args=args, name=CLEANUP_THREAD).start()
 
 
 def run_pagefind(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
