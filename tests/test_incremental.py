@@ -270,11 +270,12 @@ def test_a_body_edit_hands_on_only_the_files_that_name_it(write_site: Callable[.
 
 
 @pytest.mark.parametrize("written_into", [True, False])
-def test_a_live_file_changed_by_hand_is_made_again_by_a_body_edit(write_site: Callable[..., Path],
-                                                                  tmp_path: Path, written_into: bool) -> None:
+def test_a_live_file_changed_by_hand_is_put_right_by_a_body_edit(write_site: Callable[..., Path],
+                                                                 tmp_path: Path, written_into: bool) -> None:
     """A page of the live site changed by hand: written into, which its link in the spare site
-    shows too (same inode, another time), or replaced by another file. A body edit to another
-    statement puts the page as a clean build has it."""
+    shows too (same inode, another time), so that the page is made again; or replaced by
+    another file, when the spare's link to the recorded file is kept. Either way, a body edit to
+    another statement leaves the page as a clean build has it."""
     content = write_site(statements(6))
     site = tmp_path / "site"
     spare_after_edits(content, site)

@@ -327,8 +327,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     """Render and write every file into the new site, linking what did not change (with the
     fingerprints of the statements `edited` in their text alone, the key of a file that named
     none of them is taken from the last build, not worked out: see `edited_fingerprints`; such
-    a file that the spare folder holds as the live site does is kept there at once, as are the
-    index files of the years the search cache holds: see `keep_in_place`).
+    a file that the spare folder holds as the last build recorded it is kept there at once, as
+    are the index files of the years the search cache holds: see `keep_in_place`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
     own) while the other pages are rendered, and then while the index files of the years the
@@ -336,8 +336,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     renders no share of the pages (it would hold up the indexing, which it drives), nor before
     (the processes that render the rest would start with what it kept).
     """
-    render, key = rendering(output, keys), file_keys(output, keys, reuse, edited)
     kept = kept_keys(output, reuse, edited)
+    render, key = rendering(output, keys), file_keys(output, keys, kept)
     pages = ({statement_url(s.id) + "index.html" for s in checked.index.statements} if options.search
              else set())
     local = not options.search
@@ -415,12 +415,10 @@ def rendering(output: Output, keys: KeyDigests) -> Callable[[str], Made]:
     return render
 
 
-def file_keys(output: Output, keys: KeyDigests, previous: Mapping[str, Written] | None = None,
-              edited: frozenset[bytes] | None = None) -> Callable[[str], bytes]:
+def file_keys(output: Output, keys: KeyDigests,
+              kept: Callable[[str], bytes | None] = lambda path: None) -> Callable[[str], bytes]:
     """The key of the file at a path (see `KeyDigests.file_key`; empty for a file without a
-    key), or the key it keeps from the `previous` build (see `kept_keys`)."""
-    kept = kept_keys(output, previous, edited)
-
+    key), or the key it keeps from the last build (`kept`, see `kept_keys`)."""
     def key(path: str) -> bytes:
         thunk = output.thunks[path]
         if not isinstance(thunk, File):
