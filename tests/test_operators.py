@@ -39,9 +39,14 @@ def test_static_file_may_not_overwrite_a_page(cli: Callable[..., Result], write_
                                               tmp_path: Path) -> None:
     write_site({"statements/one.md": statement(), "static/index.html": "<p>mine</p>",
                 "static/statements/one/index.html": "<p>mine</p>", "static/fine.txt": "ok",
-                "static/pagefind/years.json": "{}"})
+                "static/pagefind/years.json": "{}", "static/data": "a file where a page's folder is",
+                "static/feed.xml/inside.txt": "a file in a folder where a generated file is"})
     result = cli("build")
     assert result.status == 1
+    assert ("content/static/data: error: this file would take the place of the folder /data/, which holds "
+            "generated pages") in result.err
+    assert ("content/static/feed.xml/inside.txt: error: this file would go inside /feed.xml, which is a "
+            "generated page") in result.err
     assert "content/static/index.html: error: this file would overwrite a generated page at /index.html" \
         in result.err
     assert "content/static/statements/one/index.html: error:" in result.err

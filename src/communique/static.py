@@ -6,7 +6,7 @@ Nothing copied may take the place of a generated page; every collision is report
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .discover import shown_path
@@ -50,17 +50,39 @@ def attachment_files(statements: Iterable[Statement]) -> list[Copy]:
 
 
 def collisions(generated: Iterable[str], copies: list[Copy], reserved: dict[str, str]) -> list[Problem]:
-    """A problem for every copied file that would overwrite a generated file or another copy, or
-    land in a `reserved` folder (its path, ending in `/`, to what is generated there)."""
+    """A problem for every copied file that would overwrite a generated file or another copy,
+    land in a `reserved` folder (its path, ending in `/`, to what is generated there), take the
+    place of a folder that holds such files, or need a folder where one of them is."""
     taken = {name: "a generated page" for name in generated}
+    folders = {folder.rstrip("/"): what for folder, what in reserved.items()}
+    for name in taken:
+        for parent in _parents(name):
+            if parent in folders:
+                break
+            folders[parent] = "generated pages"
     problems = []
     for name, _file, named in copies:
+        what = named.partition(": ")[2] or "this file"
         folder = next((folder for folder in reserved if name.startswith(folder)), None)
+        inside = next((parent for parent in _parents(name) if parent in taken), None)
         if name in taken or folder is not None:
-            problems.append(Problem(named.split(": ")[0], None, None,
-                                    f"{named.partition(': ')[2] or 'this file'} would overwrite "
-                                    f"{taken.get(name) or reserved[folder or '']} at /{name}", "static",
-                                    "rename or move it; generated pages cannot be replaced this way"))
+            message = f"{what} would overwrite {taken.get(name) or reserved[folder or '']} at /{name}"
+        elif name in folders:
+            message = f"{what} would take the place of the folder /{name}/, which holds {folders[name]}"
+        elif inside is not None:
+            message = f"{what} would go inside /{inside}, which is {taken[inside]}"
         else:
             taken[name] = named
+            for parent in _parents(name):
+                folders.setdefault(parent, named)
+            continue
+        problems.append(Problem(named.split(": ")[0], None, None, message, "static",
+                                "rename or move it; generated pages cannot be replaced this way"))
     return problems
+
+
+def _parents(path: str) -> Iterator[str]:
+    """The folders `path` is in, the nearest first: `a/b/c` gives `a/b`, then `a`."""
+    while "/" in path:
+        path = path.rpartition("/")[0]
+        yield path
