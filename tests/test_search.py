@@ -191,11 +191,16 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs:
     pages_read: list[str] = []
     read = Staged.read
     monkeypatch.setattr(Staged, "read", lambda staged, path: pages_read.append(path) or read(staged, path))
-    cached_read: list[str] = []  # the files of cached indexes, not their manifests
+    cached_read: list[str] = []  # the files of cached indexes, not their manifests nor Pagefind's output
     read_bytes = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda path: (
-        cached_read.append(path.relative_to(cache).parts[0]) if path.is_relative_to(cache) and
-        path.name != search.MANIFEST else None) or read_bytes(path))
+
+    def reading(path: Path) -> bytes:
+        entry = path.relative_to(cache).parts[0] if path.is_relative_to(cache) else None
+        if entry and path.name != search.MANIFEST and not entry.startswith(search.SCRATCH_PREFIX):
+            cached_read.append(entry)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
     content, output = tmp_path / "content", tmp_path / "site"
     cache = tmp_path / ".communique-cache/search"
     shutil.copytree(FULL_SITE, content)
@@ -283,15 +288,19 @@ def test_without_pagefind_the_build_says_how_to_go_on(tmp_path: Path, monkeypatc
 def test_pagefind_reads_links_to_the_pages_not_copies(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, int]] = []
+    places: set[Path] = set()
     run_pagefind = search.run_pagefind
 
     def looking(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
         seen.extend((page.name, page.stat().st_nlink) for page in site.rglob("*.html"))
+        places.add(site.parent.parent)
         run_pagefind(pagefind, site, bundle, language, cwd)
 
     monkeypatch.setattr(search, "run_pagefind", looking)
     build(FULL_SITE, tmp_path / "site", "--jobs", "1")
     assert len(seen) == 11 and all(links == 2 for _, links in seen)  # the page in the site, and here
+    # In the search cache, beside the site: the system's temporary folder may be another file system.
+    assert places == {search.search_cache_dir(tmp_path / "site")}
 
 
 def two_years(site: Path, cached: int) -> tuple[dict[int, dict[str, bytes]], Path]:
@@ -400,11 +409,16 @@ def test_the_cache_keeps_the_two_latest_indexes_of_a_year(site: Path, tmp_path: 
     os.utime(abandoned, (0, 0))
     filling = cache / ".2016-filling"  # one that another build may still be filling
     filling.mkdir()
+    left = cache / f"{search.SCRATCH_PREFIX}left"  # the scratch folder of a build killed long ago
+    left.mkdir()
+    os.utime(left, (0, 0))
+    indexing = cache / f"{search.SCRATCH_PREFIX}indexing"  # another build's, under way
+    indexing.mkdir()
     entries: list[set[str]] = []
     for word in (b"first", b"second", b"third"):
         search.build_search_index({2016: {path: page.replace(b"</main>", word + b"</main>")}}, cache)
-        entries.append({p.name for p in cache.iterdir()} - {filling.name})
+        entries.append({p.name for p in cache.iterdir()} - {filling.name, indexing.name})
     first, second, third = entries
     assert len(first) == 1 and len(second) == 2 and len(third) == 2
     assert first < second and third == (second - first) | (third - second)  # the oldest went
-    assert filling.is_dir()
+    assert filling.is_dir() and indexing.is_dir()

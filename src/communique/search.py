@@ -227,7 +227,7 @@ class SearchIndexing:
                     self._missing.append(year)
             try:
                 for year in self._missing[:max(1, jobs)]:
-                    self._scratches[year] = scratch_site(pages_by_year[year])
+                    self._scratches[year] = scratch_site(pages_by_year[year], cache_dir)
             except BaseException:
                 self._remove_scratches()
                 raise
@@ -313,7 +313,7 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
     Scratch folders and old cache entries are removed by `clean_up` (see `CleanUp`)."""
     def build(root: Path | None = None) -> dict[str, bytes]:
         log.info("search index of %s: indexing %d page(s)", year, len(pages))
-        root = root or scratch_site(pages)
+        root = root or scratch_site(pages, entry.parent if entry is not None else None)
         try:
             bundle = index_pages(pagefind, pages, language, root)
         finally:
@@ -368,10 +368,21 @@ def cache_key(pages: Mapping[str, bytes], version: str, language: str) -> str:
     return digest.hexdigest()
 
 
-def scratch_site(pages: Mapping[str, bytes]) -> Path:
+SCRATCH_PREFIX = ".scratch-"
+"""Names the scratch folders made in the search cache (see `scratch_site`)."""
+
+
+def scratch_site(pages: Mapping[str, bytes], folder: Path | None = None) -> Path:
     """A scratch folder whose `site` holds the pages (hard links where they are files already),
-    for Pagefind to index."""
-    root = Path(tempfile.mkdtemp(prefix="communique-search-"))
+    for Pagefind to index: in `folder` (the search cache, on the output's file system, where the
+    links can be made; the system's temporary folder is often a file system in memory), or else
+    in the system's temporary folder."""
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=folder))
+    except OSError:
+        root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     locate = pages.locate if isinstance(pages, PageFiles) else None
     try:
         for path in pages:
@@ -495,8 +506,8 @@ def write_cache_entry(entry: Path, files: Mapping[str, bytes]) -> None:
 
 
 def prune_cache(cache_dir: Path, year: int) -> None:
-    """Keep the most recently used entries of `year`; remove the others, and staging folders
-    that a killed build left behind."""
+    """Keep the most recently used entries of `year`; remove the others, and the staging and
+    scratch folders that a killed build left behind."""
     entries: list[tuple[float, Path]] = []
     stale: list[Path] = []
     abandoned = time.time() - TIMEOUT_SECONDS
@@ -504,7 +515,7 @@ def prune_cache(cache_dir: Path, year: int) -> None:
         for path in cache_dir.iterdir():
             if path.name.startswith(f"{year}-"):
                 entries.append((path.stat().st_mtime, path))
-            elif path.name.startswith(f".{year}-") and path.stat().st_mtime < abandoned:
+            elif path.name.startswith((f".{year}-", SCRATCH_PREFIX)) and path.stat().st_mtime < abandoned:
                 stale.append(path)
     except OSError:
         return
