@@ -48,7 +48,7 @@ from .stamp import (
 from .validate import ParsedFile
 from .write import Written
 
-FORMAT = b"communique-build-4"
+FORMAT = b"communique-build-5"
 """Change when the manifest's layout or the meaning of its keys changes."""
 
 
@@ -77,8 +77,10 @@ class Manifest:
     """The digest of the paths of the files rendered (see `layout_digest`)."""
 
     def save(self, output: Path) -> None:
-        """Record the site just put in place at `output`."""
-        write_checked(manifest_path(output), FORMAT, (output_identity(output), self.files, self.global_key,
+        """Record the site just put in place at `output`. Its files are kept as plain tuples,
+        which pickle and load three times faster than named ones."""
+        files = {path: tuple(file) for path, file in self.files.items()}
+        write_checked(manifest_path(output), FORMAT, (output_identity(output), files, self.global_key,
                                                       self.statements, self.layout))
 
     @classmethod
@@ -91,7 +93,8 @@ class Manifest:
         if (identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes)
                 or not isinstance(statements, dict) or not isinstance(layout, bytes)):
             return cls()
-        return cls(files, key, statements, layout)
+        make = tuple.__new__  # `Written._make` without its check of the length, of a file this wrote
+        return cls({path: make(Written, values) for path, values in files.items()}, key, statements, layout)
 
 
 def layout_digest(paths: Iterable[str]) -> bytes:
