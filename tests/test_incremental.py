@@ -292,6 +292,25 @@ def test_a_live_file_changed_by_hand_is_put_right_by_a_body_edit(write_site: Cal
     assert tree(site) == clean_build(content, tmp_path)
 
 
+def test_the_output_paths_are_checked_again_only_when_they_change(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    content = write_site(statements(3))
+    checked: list[int] = []
+    check = build_module.check_output_paths
+    monkeypatch.setattr(build_module, "check_output_paths", lambda paths, output: (
+        checked.append(len(paths)) or check(paths, output)))
+    build(content, tmp_path / "site")
+    (content / "statements/s-1.md").write_text(statement_text(1, 1, 2020, "S 1", " Edited."))
+    build(content, tmp_path / "site")
+    assert len(checked) == 1  # the same paths as the last build's
+    (content / "static").mkdir()
+    (content / "static/INDEX.HTML").write_text("<p>mine</p>")
+    status = main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
+                   "--no-search", "--quiet"])
+    assert status == 1 and "another file of the site has the same path" in capsys.readouterr().err
+
+
 def test_a_spare_site_changed_by_hand_is_still_brought_up_to_date(write_site: Callable[..., Path],
                                                                   tmp_path: Path) -> None:
     content = write_site(statements(6))

@@ -262,17 +262,19 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         collect_from_now_on()
         progress.stage("laying out the site")
         output, copies = render_checked(checked, options.content, shown=options.content_shown)
-        check_output_paths([*output.thunks, *(name for name, _ in copies)], options.output)
+        paths = [*output.thunks, *(name for name, _ in copies)]
+        layout = layout_digest(paths)
+        previous = Manifest.load(options.output)
+        if options.clean or layout != previous.layout:  # else the last build checked the same paths
+            check_output_paths(paths, options.output)
         keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
         if options.search:
             find_pagefind()  # before any thread: a missing Pagefind fails the build now
-        previous = Manifest.load(options.output)
         reuse = {} if options.clean else previous.files
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
             statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
-            layout = layout_digest(output.thunks)
             edited = edited_fingerprints(previous, statements, layout) if adopt else None
             written = fill(staged, checked, output, copies,
                            KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,

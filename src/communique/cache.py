@@ -74,7 +74,7 @@ class Manifest:
     """The fingerprint and the shape of every statement the site published, by id (see
     `models.Statement`)."""
     layout: bytes = b""
-    """The digest of the paths of the files rendered (see `layout_digest`)."""
+    """The digest of the paths of the files rendered and copied (see `layout_digest`)."""
 
     def save(self, output: Path) -> None:
         """Record the site just put in place at `output`. Its files are kept as plain tuples,
