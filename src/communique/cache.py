@@ -93,7 +93,7 @@ class Manifest:
         if (identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes)
                 or not isinstance(statements, dict) or not isinstance(layout, bytes)):
             return cls()
-        make = tuple.__new__  # `Written._make` without its check of the length, of a file this wrote
+        make = tuple.__new__  # as `Written._make`, less its check of the length: the file is FORMAT's
         return cls({path: make(Written, values) for path, values in files.items()}, key, statements, layout)
 
 
