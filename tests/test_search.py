@@ -63,8 +63,7 @@ def index_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     index_pages = search.index_pages
 
-    def counting(pagefind: Path, pages: dict[str, bytes], language: str,
-                 scratch: Path | None = None) -> dict[str, bytes]:
+    def counting(pagefind: Path, pages: dict[str, bytes], language: str, scratch: Path) -> dict[str, bytes]:
         runs.append(sorted(pages))
         return index_pages(pagefind, pages, language, scratch)
 

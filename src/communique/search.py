@@ -239,8 +239,8 @@ class SearchIndexing:
 
     def _bundle(self, year: int, cached: bool) -> Bundle:
         return year_bundle(self._pagefind, self._version, self._pages[year], self._language,
-                           self._entries[year], year, cached=cached, scratch=self._scratches.pop(year, None),
-                           clean_up=self._clean_up)
+                           self._entries[year], year, self._clean_up, cached=cached,
+                           scratch=self._scratches.pop(year, None))
 
     def cached(self) -> SearchFiles:
         """The files of the years whose index the cache held, and the list of years."""
@@ -301,13 +301,8 @@ def is_runtime(name: str) -> bool:
     return name in ("pagefind.js", "pagefind-worker.js") or (name.startswith("wasm.") and "/" not in name)
 
 
-def _at_once(remove: Callable[..., object], *args: object) -> None:
-    remove(*args)
-
-
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry: Path | None,
-                year: int, *, cached: bool = True, scratch: Path | None = None,
-                clean_up: Callable[..., None] = _at_once) -> Bundle:
+                year: int, clean_up: CleanUp, *, cached: bool = True, scratch: Path | None = None) -> Bundle:
     """One year's index: from the cache `entry` when it may be `cached` there and its files are,
     else built, from the pages in `scratch` if they are there already (see `scratch_site`).
     Scratch folders and old cache entries are removed by `clean_up` (see `CleanUp`)."""
@@ -400,18 +395,11 @@ def scratch_site(pages: Mapping[str, bytes], folder: Path | None = None) -> Path
     return root
 
 
-def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str,
-                scratch: Path | None = None) -> dict[str, bytes]:
-    """Run Pagefind over the pages in a scratch folder and read back its bundle: `scratch`, made
-    by `scratch_site` for these pages (and left to the caller to remove), or else one made and
-    removed here."""
-    root = scratch if scratch is not None else scratch_site(pages)
-    try:
-        run_pagefind(pagefind, root / "site", root / "bundle", language, root)
-        files = canonical_bundle(read_bundle(root / "bundle"))
-    finally:
-        if scratch is None:
-            shutil.rmtree(root, ignore_errors=True)
+def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str, scratch: Path) -> dict[str, bytes]:
+    """Run Pagefind over the `pages`, put in the `scratch` folder by `scratch_site` (which the
+    caller removes), and read back its bundle."""
+    run_pagefind(pagefind, scratch / "site", scratch / "bundle", language, scratch)
+    files = canonical_bundle(read_bundle(scratch / "bundle"))
     missing = [name for name in REQUIRED_FILES if name not in files]
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
