@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from communique import search, workers
+from communique.cache import mirror_path
 from communique.cli import main
 from communique.problems import ContentError
 from communique.write import Staged
@@ -63,9 +64,10 @@ def index_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     index_pages = search.index_pages
 
-    def counting(pagefind: Path, pages: dict[str, bytes], language: str, scratch: Path) -> dict[str, bytes]:
-        runs.append(sorted(pages))
-        return index_pages(pagefind, pages, language, scratch)
+    def counting(pagefind: Path, language: str, scratch: Path, bundle: Path) -> dict[str, bytes]:
+        site = scratch / "site"
+        runs.append(sorted(page.relative_to(site).as_posix() for page in site.rglob("*") if page.is_file()))
+        return index_pages(pagefind, language, scratch, bundle)
 
     monkeypatch.setattr(search, "index_pages", counting)
     return runs
@@ -195,7 +197,7 @@ def test_a_changed_statement_reindexes_only_its_year(tmp_path: Path, index_runs:
 
     def reading(path: Path) -> bytes:
         entry = path.relative_to(cache).parts[0] if path.is_relative_to(cache) else None
-        if entry and path.name != search.MANIFEST and not entry.startswith(search.SCRATCH_PREFIX):
+        if entry and path.name != search.MANIFEST and not entry.startswith("."):  # a new entry's, or scratch
             cached_read.append(entry)
         return read_bytes(path)
 
@@ -298,8 +300,103 @@ def test_pagefind_reads_links_to_the_pages_not_copies(tmp_path: Path,
     monkeypatch.setattr(search, "run_pagefind", looking)
     build(FULL_SITE, tmp_path / "site", "--jobs", "1")
     assert len(seen) == 11 and all(links == 2 for _, links in seen)  # the page in the site, and here
-    # In the search cache, beside the site: the system's temporary folder may be another file system.
-    assert places == {search.search_cache_dir(tmp_path / "site")}
+    # Beside the site: the system's temporary folder may be another file system.
+    assert places == {mirror_path(tmp_path / "site")}
+
+
+def mirrored(output: Path) -> dict[str, int]:
+    """The pages the mirror of `output` holds (`<year>/site/<path>`), with their inodes."""
+    root = mirror_path(output)
+    return {page.relative_to(root).as_posix(): page.stat().st_ino
+            for page in root.rglob("*") if page.is_file()}
+
+
+def live(output: Path, year: int, paths: list[str]) -> dict[str, int]:
+    """What `mirrored` should give for these pages of one year of the live site."""
+    return {f"{year}/site/{path}": (output / path).stat().st_ino for path in paths}
+
+
+def test_the_mirror_holds_each_indexed_year_s_pages_and_follows_edits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind reads a year's pages from a folder kept between builds: an edit relinks the
+    pages that changed, a page that left the year goes, and so does a year with no page left."""
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output, "--jobs", "1")
+    marrakech = "statements/2022-05-11-small-group-marrakech/index.html"
+    rome = "statements/2016-02-02-small-group-rome/index.html"
+    first = mirrored(output)
+    assert len(first) == 11
+    assert {name: ino for name, ino in first.items() if name.startswith(("2016/", "2022/"))} == {
+        **live(output, 2016, [rome]), **live(output, 2022, [marrakech])}
+
+    linked: list[tuple[str, str]] = []
+    link = os.link
+    monkeypatch.setattr(os, "link", lambda source, target, **kw: linked.append((source, target))
+                        or link(source, target, **kw))
+    edited = content / "statements/2024/2024-03-15-weimar-triangle.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQUOKKAWORD.\n", encoding="utf-8")
+    build(content, output, "--jobs", "1")
+    weimar = "statements/2024-03-15-weimar-triangle/index.html"
+    mirror = mirror_path(output)
+    to_mirror = [Path(target).relative_to(mirror).as_posix() for _, target in linked
+                 if Path(target).is_relative_to(mirror)]
+    assert to_mirror == [f"2024/site/{weimar}"]  # not the five other pages of 2024
+    second = mirrored(output)
+    now = second[f"2024/site/{weimar}"]
+    assert now == (output / weimar).stat().st_ino != first[f"2024/site/{weimar}"]
+    assert {k: v for k, v in second.items() if k != f"2024/site/{weimar}"} == {
+        k: v for k, v in first.items() if k != f"2024/site/{weimar}"}
+    assert len([k for k in second if k.startswith("2024/")]) == 6
+
+    # The 2022 statement moves to 2016: 2022 has no page left, and 2016 gains one.
+    changed = content / "statements/2022/2022-05-11-small-group-marrakech.md"
+    text = changed.read_text(encoding="utf-8").replace("date: 2022-05-11", "date: 2016-05-11")
+    changed.write_text(text, encoding="utf-8")
+    build(content, output, "--jobs", "1")
+    third = mirrored(output)
+    assert not (mirror_path(output) / "2022").exists()
+    assert {k: v for k, v in third.items() if k.startswith("2016/")} == live(output, 2016, [rome, marrakech])
+    assert "2016" in (output / marrakech).read_text(encoding="utf-8")
+
+
+def test_a_page_of_the_mirror_replaced_by_hand_is_linked_again(tmp_path: Path) -> None:
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    clean = tree(output / "pagefind")
+    marrakech = "statements/2022-05-11-small-group-marrakech/index.html"
+    mirror = mirror_path(output) / "2022" / "site" / marrakech
+    mirror.unlink()
+    mirror.write_text("<html><body><main>STRAYWORD</main></body></html>", encoding="utf-8")
+    (mirror.parent.parent / "stray-page").mkdir()
+    (mirror.parent.parent / "stray-page" / "index.html").write_text("<p>STRAYWORD</p>", encoding="utf-8")
+    build(content, output, "--clean")  # every year indexed again
+    assert tree(output / "pagefind") == clean
+    assert mirror.stat().st_ino == (output / marrakech).stat().st_ino
+    assert not (mirror.parent.parent / "stray-page").exists()
+
+
+def test_without_a_mirror_the_pages_are_linked_in_a_scratch_folder(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    clean = tree(output / "pagefind")
+    shutil.rmtree(mirror_path(output))
+    mirror_path(output).write_text("a file where the mirror goes")
+    places: set[Path] = set()
+    run_pagefind = search.run_pagefind
+
+    def looking(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
+        places.add(site.parent.parent)
+        run_pagefind(pagefind, site, bundle, language, cwd)
+
+    monkeypatch.setattr(search, "run_pagefind", looking)
+    build(content, output, "--clean")
+    assert places == {search.search_cache_dir(output)}
+    assert tree(output / "pagefind") == clean
+    assert not [p for p in search.search_cache_dir(output).iterdir() if p.name.startswith(".")]
 
 
 def two_years(site: Path, cached: int) -> tuple[dict[int, dict[str, bytes]], Path]:

@@ -29,6 +29,7 @@ from .cache import (
     global_key,
     holds_any,
     layout_digest,
+    mirror_path,
     spare_path,
 )
 from .config import load_site
@@ -374,7 +375,7 @@ def search_index(staged: Staged, checked: CheckedSite, options: Options,
     pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate,
                                     {path: file.digest for path, file in pages_written.items()})
     return SearchIndexing(pages, search_cache_dir(options.output), checked.site.language,
-                          jobs=options.jobs, refresh=options.clean)
+                          jobs=options.jobs, refresh=options.clean, mirror=mirror_path(options.output))
 
 
 def record_stamp(options: Options, checked: CheckedSite, fresh: Freshness, outcome: Outcome) -> None:

@@ -62,6 +62,12 @@ def spare_path(output: Path) -> Path:
     return cache_root(output) / "build" / f"{output.absolute().name}.spare"
 
 
+def mirror_path(output: Path) -> Path:
+    """Where the statement pages of the site in `output` are linked for Pagefind, year by year
+    (see `search.mirror_site`)."""
+    return cache_root(output) / "build" / f"{output.absolute().name}.pages"
+
+
 @dataclass(slots=True)
 class Manifest:
     """The files of the live site (see the module's docstring)."""

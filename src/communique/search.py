@@ -15,6 +15,7 @@ never reach them (except in a `--drafts` preview).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -184,16 +185,19 @@ class SearchFiles(Mapping[str, bytes]):
 
 
 def build_search_index(pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
-                       language: str = "en", *, jobs: int = 1, refresh: bool = False) -> SearchFiles:
+                       language: str = "en", *, jobs: int = 1, refresh: bool = False,
+                       mirror: Path | None = None) -> SearchFiles:
     """Index each year's pages (or take the index from the cache); return the files to write.
 
     `language` is the language every index is built for (the site's): Pagefind would otherwise
     split a year by each page's `lang`, and the search page would find only the pages in the
     language of its own interface. `cache_dir` None builds every year afresh and caches nothing;
     `refresh` builds every year afresh and caches the result. Up to `jobs` years are indexed at
-    once, each by a Pagefind process of its own.
+    once, each by a Pagefind process of its own, over the pages linked into `mirror` when given
+    (see `mirror_site`), else into scratch folders.
     """
-    with SearchIndexing(pages_by_year, cache_dir, language, jobs=jobs, refresh=refresh) as indexing:
+    with SearchIndexing(pages_by_year, cache_dir, language, jobs=jobs, refresh=refresh,
+                        mirror=mirror) as indexing:
         return indexing.result()
 
 
@@ -202,21 +206,26 @@ class SearchIndexing:
     for them on leaving (and cancels what has not started, if an error is raised meanwhile).
 
     The years the cache lacks are indexed by `jobs` threads, each driving a Pagefind process,
-    and the first `jobs` of them are put in their scratch folders before the threads start, while
-    the caller's other threads are not yet busy: in a thread beside a busy one, each of the
-    hundreds of links a year takes waits for the interpreter, and Pagefind started many times
-    later. The years the cache holds are opened by a thread of their own meanwhile, so that the
-    caller can write their files (`cached`) while the others are indexed.
+    and the pages of the first `jobs` of them are linked for Pagefind (in the `mirror`, see
+    `mirror_site`, or else in scratch folders) before the threads start, while the caller's
+    other threads are not yet busy: in a thread beside a busy one, each of the hundreds of links
+    a year takes waits for the interpreter, and Pagefind started many times later. The years the
+    cache holds are opened by a thread of their own meanwhile, so that the caller can write their
+    files (`cached`) while the others are indexed.
     """
 
     def __init__(self, pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
-                 language: str = "en", *, jobs: int = 1, refresh: bool = False) -> None:
+                 language: str = "en", *, jobs: int = 1, refresh: bool = False,
+                 mirror: Path | None = None) -> None:
         self.years = sorted(pages_by_year, reverse=True)
         self._pages, self._language = pages_by_year, language
+        self._cache_dir, self._mirror = cache_dir, mirror
         self._entries: dict[int, Path | None] = {}
         self._scratches: dict[int, Path] = {}
         self._missing: list[int] = []
         self._clean_up = CleanUp()
+        if mirror is not None:
+            self._clean_up(prune_mirror, mirror, self.years)
         if self.years:
             self._pagefind = find_pagefind()
             self._version = pagefind_version(self._pagefind)
@@ -227,7 +236,7 @@ class SearchIndexing:
                     self._missing.append(year)
             try:
                 for year in self._missing[:max(1, jobs)]:
-                    self._scratches[year] = scratch_site(pages_by_year[year], cache_dir)
+                    self._scratches[year] = self._site(year)
             except BaseException:
                 self._remove_scratches()
                 raise
@@ -237,10 +246,22 @@ class SearchIndexing:
         self._bundles.update((year, self._opening.submit(self._bundle, year, True)) for year in self.years
                              if year not in self._bundles)
 
+    def _site(self, year: int) -> Path:
+        """The folder that holds the year's pages for Pagefind: the year's in the mirror, or a
+        new scratch folder."""
+        if self._mirror is not None:
+            kept = mirror_site(self._pages[year], self._mirror / str(year))
+            if kept is not None:
+                return kept
+        return scratch_site(self._pages[year], self._cache_dir)
+
     def _bundle(self, year: int, cached: bool) -> Bundle:
+        scratch = self._scratches.pop(year, None)
+        if scratch is None and not cached:
+            scratch = self._site(year)
         return year_bundle(self._pagefind, self._version, self._pages[year], self._language,
-                           self._entries[year], year, self._clean_up, cached=cached,
-                           scratch=self._scratches.pop(year, None))
+                           self._entries[year], year, self._clean_up, cached=cached, scratch=scratch,
+                           kept=scratch is not None and scratch.parent == self._mirror)
 
     def cached(self) -> SearchFiles:
         """The files of the years whose index the cache held, and the list of years."""
@@ -253,7 +274,8 @@ class SearchIndexing:
 
     def _remove_scratches(self) -> None:
         for root in self._scratches.values():
-            shutil.rmtree(root, ignore_errors=True)
+            if root.parent != self._mirror:
+                shutil.rmtree(root, ignore_errors=True)
         self._scratches.clear()
 
     def __enter__(self) -> SearchIndexing:
@@ -302,19 +324,31 @@ def is_runtime(name: str) -> bool:
 
 
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry: Path | None,
-                year: int, clean_up: CleanUp, *, cached: bool = True, scratch: Path | None = None) -> Bundle:
+                year: int, clean_up: CleanUp, *, cached: bool = True, scratch: Path | None = None,
+                kept: bool = False) -> Bundle:
     """One year's index: from the cache `entry` when it may be `cached` there and its files are,
-    else built, from the pages in `scratch` if they are there already (see `scratch_site`).
-    Scratch folders and old cache entries are removed by `clean_up` (see `CleanUp`)."""
-    def build(root: Path | None = None) -> dict[str, bytes]:
+    else built, from the pages in `scratch` if they are there already (see `scratch_site`; a
+    folder of the mirror when `kept`, see `mirror_site`). Pagefind writes the bundle straight
+    into the new cache entry's folder, so that its files are written once, and nothing of it is
+    removed but what the search page does not use. Scratch folders and old cache entries are
+    removed by `clean_up` (see `CleanUp`)."""
+    def build(root: Path | None = None, disposable: bool = True) -> dict[str, bytes]:
         log.info("search index of %s: indexing %d page(s)", year, len(pages))
         root = root or scratch_site(pages, entry.parent if entry is not None else None)
+        staging = new_cache_entry(entry) if entry is not None else None
+        bundle_dir = (staging or root) / "bundle"
         try:
-            bundle = index_pages(pagefind, pages, language, root)
+            bundle = index_pages(pagefind, language, root, bundle_dir)
+            if entry is not None and staging is not None:
+                staging = store_cache_entry(staging, entry, bundle)
         finally:
-            clean_up(shutil.rmtree, root, True)
+            if disposable:
+                clean_up(shutil.rmtree, root, True)
+            elif staging is None:
+                clean_up(shutil.rmtree, bundle_dir, True)
+            if staging is not None:
+                clean_up(shutil.rmtree, staging, True)
         if entry is not None:
-            write_cache_entry(entry, bundle)
             clean_up(prune_cache, entry.parent, year)
         return bundle
 
@@ -323,7 +357,7 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
         if digests is not None:
             log.debug("search index of %s: cached", year)
             return Bundle({}, entry, digests, build)
-    return Bundle(build(scratch))
+    return Bundle(build(scratch, not kept))
 
 
 def find_pagefind() -> Path:
@@ -395,15 +429,77 @@ def scratch_site(pages: Mapping[str, bytes], folder: Path | None = None) -> Path
     return root
 
 
-def index_pages(pagefind: Path, pages: Mapping[str, bytes], language: str, scratch: Path) -> dict[str, bytes]:
-    """Run Pagefind over the `pages`, put in the `scratch` folder by `scratch_site` (which the
-    caller removes), and read back its bundle."""
-    run_pagefind(pagefind, scratch / "site", scratch / "bundle", language, scratch)
-    files = canonical_bundle(read_bundle(scratch / "bundle"))
+def mirror_site(pages: Pages, root: Path) -> Path | None:
+    """`root`, whose `site` folder is made to hold exactly the `pages`, as hard links to their
+    files, for Pagefind to index: a link there already to the same file is kept, another one
+    replaced, and what is no longer a page removed. None when a page is not a file, or the folder
+    cannot be brought up to date (the caller makes a scratch folder instead).
+
+    The mirror is kept from build to build (one per output folder, whose lock the build holds),
+    so that indexing a year links only the pages that changed, and removes nothing: the scratch
+    folder of every year indexed, hundreds of folders removed as others were made, slowed the
+    writing of the rest of the site, the file system searching past the freshly freed places
+    for each new file."""
+    locate = pages.locate if isinstance(pages, PageFiles) else None
+    if locate is None:
+        return None
+    site = os.path.join(root, "site")
+    wanted: set[str] = set()
+    try:
+        for path in pages:
+            source, target = locate(path), os.path.join(site, *_relative_parts(path))
+            wanted.add(target)
+            try:
+                if os.path.samestat(os.stat(source), os.lstat(target)):
+                    continue
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            try:
+                os.link(source, target)
+            except FileNotFoundError:  # its folder is not there yet
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.link(source, target)
+        for folder, _, names in os.walk(site, topdown=False):
+            gone = [os.path.join(folder, name) for name in names if os.path.join(folder, name) not in wanted]
+            for stray in gone:
+                os.unlink(stray)
+            if gone and len(gone) == len(names):
+                with contextlib.suppress(OSError):  # a folder of folders is left to the next build
+                    os.rmdir(folder)
+    except (OSError, ValueError) as error:
+        log.warning("could not link the pages for Pagefind in %s (%s); using a scratch folder", root, error)
+        shutil.rmtree(root, ignore_errors=True)
+        return None
+    return root
+
+
+def prune_mirror(mirror: Path, years: Iterable[int]) -> None:
+    """Remove the folders of the `mirror` that are no longer a year's (see `mirror_site`)."""
+    names = {str(year) for year in years}
+    with contextlib.suppress(OSError):
+        for folder in mirror.iterdir():
+            if folder.name not in names:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def index_pages(pagefind: Path, language: str, scratch: Path, bundle: Path) -> dict[str, bytes]:
+    """Run Pagefind over the pages put in the `scratch` folder by `scratch_site` or
+    `mirror_site`, writing to the folder `bundle`, and read its files back in canonical form
+    (see `canonical_bundle`): the folder is left holding exactly those."""
+    run_pagefind(pagefind, scratch / "site", bundle, language, scratch)
+    written = read_bundle(bundle)
+    files = canonical_bundle({name: data for name, data in written.items() if data is not None})
     missing = [name for name in REQUIRED_FILES if name not in files]
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
                                     "search", "build with --no-search to skip the search index")])
+    for name in written:
+        if name not in files:
+            bundle.joinpath(*_relative_parts(name)).unlink()
+    for name, data in files.items():
+        if written.get(name) != data:
+            bundle.joinpath(*_relative_parts(name)).write_bytes(data)
     return files
 
 
@@ -434,18 +530,17 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return completed
 
 
-def read_bundle(bundle: Path) -> dict[str, bytes]:
-    """The bundle's files that the search page uses: the index, the script and its WebAssembly."""
+def read_bundle(bundle: Path) -> dict[str, bytes | None]:
+    """Every file of the bundle by name: the bytes of those the search page uses (the index, the
+    script and its WebAssembly), None for the others."""
     entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
     wasm = {f"wasm.{lang.get('wasm') or 'unknown'}.pagefind" for lang in entry["languages"].values()}
-    files = {}
-    for file in sorted(bundle.rglob("*")):
-        name = file.relative_to(bundle).as_posix()
-        if not file.is_file() or name.startswith(UNUSED_PREFIXES):
-            continue
-        if name.startswith("wasm.") and name not in wasm:
-            continue
-        files[name] = file.read_bytes()
+    files: dict[str, bytes | None] = {}
+    for folder, _, names in os.walk(bundle):
+        for file in names:
+            name = os.path.relpath(os.path.join(folder, file), bundle).replace(os.sep, "/")
+            unused = name.startswith(UNUSED_PREFIXES) or (name.startswith("wasm.") and name not in wasm)
+            files[name] = None if unused else Path(folder, file).read_bytes()
     return files
 
 
@@ -474,23 +569,31 @@ def open_cache_entry(entry: Path) -> dict[str, str] | None:
     return manifest
 
 
-def write_cache_entry(entry: Path, files: Mapping[str, bytes]) -> None:
-    """Store a bundle in a new folder renamed into place at once; a failure only loses the cache."""
+def new_cache_entry(entry: Path) -> Path | None:
+    """A new folder beside the cache `entry` to fill and then rename to it (see
+    `store_cache_entry`); None when the cache cannot be written, which only loses the cache."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
-        for name, data in files.items():
-            target = (staging / "bundle").joinpath(*_relative_parts(name))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        manifest = {name: _digest(data) for name, data in sorted(files.items())}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        try:
-            staging.rename(entry)
-        except OSError:  # another build stored the same entry first
-            shutil.rmtree(staging, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     except OSError as error:
         log.warning("could not cache the search index in %s: %s", entry.parent, error)
+        return None
+
+
+def store_cache_entry(staging: Path, entry: Path, files: Mapping[str, bytes]) -> Path | None:
+    """Make the folder `staging`, whose `bundle` holds exactly the `files`, the cache `entry`:
+    its manifest written, then renamed into place at once. What is left to remove: `staging`
+    when it could not be renamed (another build stored the same entry first, or the disk is
+    full, which only loses the cache), else None."""
+    manifest = {name: _digest(data) for name, data in sorted(files.items())}
+    try:
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        staging.rename(entry)
+    except OSError as error:
+        if not entry.is_dir():
+            log.warning("could not cache the search index in %s: %s", entry.parent, error)
+        return staging
+    return None
 
 
 def prune_cache(cache_dir: Path, year: int) -> None:
