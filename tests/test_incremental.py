@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jinja2
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -612,6 +613,52 @@ def test_a_file_changed_by_hand_in_the_output_is_rewritten(write_site: Callable[
     (content / "statements/two.md").write_text(statement_text(2, 0, 2020, "Two"))
     build(content, tmp_path / "site")
     assert tree(tmp_path / "site") == clean
+
+
+def test_templates_are_compiled_once_for_all_builds(write_site: Callable[..., Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build compiles only the templates whose source changed since the last one, and those
+    of a base path or language it has not compiled them for."""
+    files = statements(3)
+    files["theme/statement.html"] = (ROOT / "templates/statement.html").read_text(encoding="utf-8")
+    content = write_site(files, SITE_YAML + "theme_dir: theme\n")
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(env: jinja2.Environment, source: str, name: str | None = None, *args: Any,
+                 **kwargs: Any) -> Any:
+        compiled.append(name)
+        return compile_(env, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    site = tmp_path / "site"
+    build(content, site, "--jobs", "1")
+    assert "statement.html" in compiled and "base.html" in compiled
+    compiled.clear()
+    (content / "statements/s1.md").write_text(statement_text(1, 0, 2020, "One", "More words."))
+    build(content, site, "--jobs", "1")
+    assert compiled == []
+    theme = content / "theme/statement.html"
+    theme.write_text(theme.read_text(encoding="utf-8").replace("</article>", "<p>Edition 2</p></article>"))
+    build(content, site, "--jobs", "1")
+    assert compiled == ["statement.html"]
+    assert "Edition 2" in (site / "statements/s1/index.html").read_text(encoding="utf-8")
+    compiled.clear()
+    build(content, site, "--jobs", "1", "--base-url", "https://example.org/other/")  # URLs are folded in
+    assert "statement.html" in compiled
+    assert tree(site) == clean_build(content, tmp_path, "--base-url", "https://example.org/other/", "--clean")
+    compiled.clear()
+    build(content, site, "--jobs", "1", "--clean")  # ignores every cache
+    assert "statement.html" in compiled
+
+
+def test_a_template_cache_that_cannot_be_written_loses_only_itself(write_site: Callable[..., Path],
+                                                                    tmp_path: Path) -> None:
+    content = write_site(statements(3))
+    (tmp_path / ".communique-cache").mkdir()
+    (tmp_path / ".communique-cache/templates").write_text("a file where the folder goes")
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--clean")
 
 
 @pytest.mark.usefixtures("forking")

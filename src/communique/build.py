@@ -25,6 +25,7 @@ from .cache import (
     ParsedStore,
     Spill,
     code_digest,
+    compiled_templates,
     current_digest,
     global_key,
     holds_any,
@@ -262,7 +263,9 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         checked = check_site(options, progress=progress, writes=True, spill=spill)
         collect_from_now_on()
         progress.stage("laying out the site")
-        output, copies = render_checked(checked, options.content, shown=options.content_shown)
+        compiled = None if options.clean else compiled_templates(options.output)
+        output, copies = render_checked(checked, options.content, shown=options.content_shown,
+                                        compiled=compiled)
         paths = [*output.thunks, *(name for name, _ in copies)]
         layout = layout_digest(paths)
         previous = Manifest.load(options.output)
@@ -452,17 +455,18 @@ def file_stamp(path: Path) -> bytes:
 
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
-                   cache: RenderCache | None = None,
-                   shown: str = "content") -> tuple[Output, list[tuple[str, Path]]]:
+                   cache: RenderCache | None = None, shown: str = "content",
+                   compiled: Path | None = None) -> tuple[Output, list[tuple[str, Path]]]:
     """Lay out every page (rendered when asked, see `render_all`) and list the files to copy:
-    the theme's assets, the site's static files and the statements' attachments."""
+    the theme's assets, the site's static files and the statements' attachments. Templates are
+    compiled once for all builds in the folder `compiled`, if given."""
     dirs = theme_dirs(checked.site, content)
-    env = env or make_environment(checked.site, dirs)
+    env = env or make_environment(checked.site, dirs, compiled=compiled)
     envs: dict[str, Environment] = {}
 
     def env_for(lang: str) -> Environment:
         if lang not in envs:
-            envs[lang] = make_environment(checked.site, dirs, lang)
+            envs[lang] = make_environment(checked.site, dirs, lang, compiled)
         return envs[lang]
 
     output = render_site(checked.index, checked.site, env, cache, env_for)

@@ -20,6 +20,7 @@ import hashlib
 import io
 import os
 import pickle
+import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Hashable, Iterable
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from . import __version__
 from .incremental import MEMO_FROM, Keyed
@@ -60,6 +63,23 @@ def manifest_path(output: Path) -> Path:
 def spare_path(output: Path) -> Path:
     """Where the site before the one in `output` is kept (see `write.staged_site`)."""
     return cache_root(output) / "build" / f"{output.absolute().name}.spare"
+
+
+def compiled_templates(output: Path) -> Path | None:
+    """Where the templates that Jinja compiles are kept between builds (see
+    `theme.CompiledTemplates`): `.communique-cache/templates/<digest>/`, under a digest of
+    communique's own files and Jinja's version. The folders of other digests are removed: they
+    belong to a communique that is no longer the one installed. None if it cannot be made."""
+    root = cache_root(output) / "templates"
+    name = hashlib.blake2b(code_digest() + jinja2.__version__.encode(), digest_size=12).hexdigest()
+    try:
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for other in root.iterdir():
+            if other.name != name:
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError:
+        return None
+    return root / name
 
 
 def mirror_path(output: Path) -> Path:

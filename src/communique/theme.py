@@ -3,8 +3,10 @@ the URL helpers, filters and cached fragments the templates use."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gettext
+import hashlib
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 from jinja2 import (
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -20,6 +23,7 @@ from jinja2 import (
     pass_eval_context,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_STRING, Token, TokenStream
 from jinja2.nodes import EvalContext
@@ -78,12 +82,38 @@ class _Environment(Environment):
         return {**self.globals, **(d or {})}
 
 
-def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None) -> Environment:
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Templates compiled by Jinja, kept from build to build: Jinja compiles a template again
+    when its source changed. What else the compiled code follows from (communique and Jinja,
+    whose digest names the folder given, see `cache.compiled_templates`; the words of the
+    interface's language, translated when compiling, and the site's base path, which URLs are
+    folded with) names a folder of its own. A file that cannot be written only loses the cache."""
+
+    @classmethod
+    def beneath(cls, folder: Path, lang: str, base_path: str) -> CompiledTemplates | None:
+        """The cache for one language and base path, in a folder below `folder`; None when it
+        cannot be made."""
+        key = hashlib.blake2b(repr((lang, base_path)).encode(), digest_size=12).hexdigest()
+        try:
+            (folder / key).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return cls(str(folder / key))
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def make_environment(site: Site, dirs: list[Path], ui_lang: str | None = None,
+                     compiled: Path | None = None) -> Environment:
     """A Jinja environment with the site's URL helpers, filters and the words of `ui_lang`
-    (default: the site's language, or English if there is no catalog for it)."""
+    (default: the site's language, or English if there is no catalog for it), which keeps the
+    templates it compiles in the folder `compiled`, if given (see `CompiledTemplates`)."""
     lang = ui_lang or ui_language(site.language) or SOURCE_LANGUAGE
     load_locale(lang)
     env = _Environment(
+        bytecode_cache=CompiledTemplates.beneath(compiled, lang, site.base_path) if compiled else None,
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
