@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -64,7 +65,7 @@ def index_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     index_pages = search.index_pages
 
-    def counting(pagefind: Path, language: str, scratch: Path, bundle: Path) -> dict[str, bytes]:
+    def counting(pagefind: Path, language: str, scratch: Path, bundle: Path) -> tuple[dict[str, bytes], bool]:
         site = scratch / "site"
         runs.append(sorted(page.relative_to(site).as_posix() for page in site.rglob("*") if page.is_file()))
         return index_pages(pagefind, language, scratch, bundle)
@@ -397,6 +398,29 @@ def test_without_a_mirror_the_pages_are_linked_in_a_scratch_folder(tmp_path: Pat
     assert places == {search.search_cache_dir(output)}
     assert tree(output / "pagefind") == clean
     assert not [p for p in search.search_cache_dir(output).iterdir() if p.name.startswith(".")]
+
+
+def test_an_index_that_cannot_be_put_in_canonical_form_on_disk_is_not_cached(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_runs: list[list[str]]) -> None:
+    """Pagefind writes into the new cache entry, whose renamed files are then written: on a full
+    disk the index is still right, and the entry, which would not hold it, is not kept."""
+    pages, _ = two_years(site, cached=2016)
+    write_bytes = Path.write_bytes
+
+    def full(path: Path, data: bytes) -> int:
+        if path.suffix == ".pf_filter":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    cache = tmp_path / "cache"
+    assert search.build_search_index(pages, cache) == search.build_search_index(pages, None)
+    assert [p.name for p in cache.iterdir()] == []  # neither an entry nor its folder is left
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    index_runs.clear()
+    search.build_search_index(pages, cache)
+    assert len(index_runs) == 2  # indexed again, and cached this time
+    assert len(list(cache.iterdir())) == 2
 
 
 def two_years(site: Path, cached: int) -> tuple[dict[int, dict[str, bytes]], Path]:

@@ -338,8 +338,8 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
         staging = new_cache_entry(entry) if entry is not None else None
         bundle_dir = (staging or root) / "bundle"
         try:
-            bundle = index_pages(pagefind, language, root, bundle_dir)
-            if entry is not None and staging is not None:
+            bundle, settled = index_pages(pagefind, language, root, bundle_dir)
+            if entry is not None and staging is not None and settled:
                 staging = store_cache_entry(staging, entry, bundle)
         finally:
             if disposable:
@@ -468,7 +468,8 @@ def mirror_site(pages: Pages, root: Path) -> Path | None:
                 with contextlib.suppress(OSError):  # a folder of folders is left to the next build
                     os.rmdir(folder)
     except (OSError, ValueError) as error:
-        log.warning("could not link the pages for Pagefind in %s (%s); using a scratch folder", root, error)
+        # On another file system than the output, say: the scratch folder copies the pages instead.
+        log.info("could not link the pages for Pagefind in %s (%s); using a scratch folder", root, error)
         shutil.rmtree(root, ignore_errors=True)
         return None
     return root
@@ -483,10 +484,11 @@ def prune_mirror(mirror: Path, years: Iterable[int]) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def index_pages(pagefind: Path, language: str, scratch: Path, bundle: Path) -> dict[str, bytes]:
+def index_pages(pagefind: Path, language: str, scratch: Path, bundle: Path) -> tuple[dict[str, bytes], bool]:
     """Run Pagefind over the pages put in the `scratch` folder by `scratch_site` or
     `mirror_site`, writing to the folder `bundle`, and read its files back in canonical form
-    (see `canonical_bundle`): the folder is left holding exactly those."""
+    (see `canonical_bundle`); and whether the folder was then made to hold exactly those (not
+    on a full disk, say: it is then no cache entry to keep)."""
     run_pagefind(pagefind, scratch / "site", bundle, language, scratch)
     written = read_bundle(bundle)
     files = canonical_bundle({name: data for name, data in written.items() if data is not None})
@@ -494,13 +496,17 @@ def index_pages(pagefind: Path, language: str, scratch: Path, bundle: Path) -> d
     if missing:
         raise ContentError([Problem(SEARCH_DIR, None, None, "Pagefind wrote no " + ", ".join(missing),
                                     "search", "build with --no-search to skip the search index")])
-    for name in written:
-        if name not in files:
-            bundle.joinpath(*_relative_parts(name)).unlink()
-    for name, data in files.items():
-        if written.get(name) != data:
-            bundle.joinpath(*_relative_parts(name)).write_bytes(data)
-    return files
+    try:
+        for name in written:
+            if name not in files:
+                bundle.joinpath(*_relative_parts(name)).unlink()
+        for name, data in files.items():
+            if written.get(name) != data:
+                bundle.joinpath(*_relative_parts(name)).write_bytes(data)
+    except OSError as error:
+        log.warning("could not cache the search index in %s: %s", bundle, error)
+        return files, False
+    return files, True
 
 
 def run_pagefind(pagefind: Path, site: Path, bundle: Path, language: str, cwd: Path) -> None:
