@@ -17,6 +17,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Sequence
 from dataclasses import replace
@@ -121,6 +122,26 @@ def measure_case(workspace: Workspace, case: Case, runs: int) -> Row:
     return row
 
 
+SETTLE_SECONDS = 45
+"""How long the sites' generation is left behind before the first timed build (see `settle`)."""
+
+
+def settle() -> None:
+    """Wait until the files that generating a size's sites removed (the last invocation's sites
+    and outputs: tens of thousands at 10,000 statements) are no longer freshly freed.
+
+    Linux's ext4 without a journal gives a new file none of the places freed in the last 30
+    seconds (once written out), and searches past each of them for every file it creates (see
+    the README): right after a mass removal, a cold build of either tool spends much of its
+    time in the kernel, and the more files it writes the worse it fares (a 10,000-statement cold
+    build of communique took 16 s instead of 11, Hugo's 9 instead of 6). That measures the
+    benchmark's own clean-up, not the tools; a real rebuild rarely follows the removal of a
+    whole site within seconds."""
+    print(f"  letting the file system settle ({SETTLE_SECONDS} s) …", file=sys.stderr)
+    os.sync()
+    time.sleep(SETTLE_SECONDS)
+
+
 def benchmark(sizes: Sequence[int], cases: list[Case], runs: int, seed: int) -> list[Row]:
     """Every case at every size; progress on standard error."""
     rows: list[Row] = []
@@ -129,6 +150,7 @@ def benchmark(sizes: Sequence[int], cases: list[Case], runs: int, seed: int) -> 
         for size in sizes:
             print(f"generating {size:,} statements …", file=sys.stderr)
             workspaces.append(workspace := prepare_workspace(size, seed, hugo=True))
+            settle()
             for case in cases:
                 print(f"  {size:,}: {case.label} …", file=sys.stderr, end=" ", flush=True)
                 rows.append(measure_case(workspace, case, runs))
