@@ -652,6 +652,27 @@ def test_templates_are_compiled_once_for_all_builds(write_site: Callable[..., Pa
     assert "statement.html" in compiled
 
 
+def test_a_damaged_compiled_template_is_compiled_again(write_site: Callable[..., Path], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site(statements(3))
+    build(content, tmp_path / "site")
+    cached = [p for p in (tmp_path / ".communique-cache/templates").rglob("*") if p.is_file()]
+    assert cached
+    for file in cached:  # Jinja's header (and the source's checksum) intact, the code cut short
+        file.write_bytes(file.read_bytes()[:60])
+    (content / "statements/s1.md").write_text(statement_text(1, 0, 2020, "One", "More words."))
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path, "--clean")
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda env, source, name=None, *args, **kwargs: compiled.append(name)
+                        or compile_(env, source, name, *args, **kwargs))
+    (content / "statements/s1.md").write_text(statement_text(1, 0, 2020, "One", "Other words."))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert compiled == []  # written anew
+
+
 def test_a_template_cache_that_cannot_be_written_loses_only_itself(write_site: Callable[..., Path],
                                                                     tmp_path: Path) -> None:
     content = write_site(statements(3))

@@ -378,6 +378,67 @@ def test_a_page_of_the_mirror_replaced_by_hand_is_linked_again(tmp_path: Path) -
     assert not (mirror.parent.parent / "stray-page").exists()
 
 
+@pytest.fixture
+def in_memory(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a file system in memory (/dev/shm), which lists a folder's files in the order
+    they were made (ext4 lists them by a hash of their names): else `tmp_path`."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_statements_added_to_a_year_give_the_index_of_a_clean_build(in_memory: Path) -> None:
+    """Pagefind's index follows the order in which the file system lists the pages (on some file
+    systems, the order they were linked in): the mirror of a year whose pages are not the same
+    is made again, in the order a clean build makes it."""
+    tmp_path = in_memory
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    for day in ("05-01", "05-02", "05-03", "08-01"):
+        (content / f"statements/2024/2024-{day}-new.md").write_text(
+            f"---\ntitle: New statement {day}\ndate: 2024-{day}\ntype: statement\nissuers: [UK]\n---\n"
+            f"Words about ZEBRA{day.replace('-', '')}.\n", encoding="utf-8")
+    build(content, output)
+    build(content, tmp_path / "clean", "--clean")
+    assert tree(output / "pagefind") == tree(tmp_path / "clean" / "pagefind")
+    listed = os.listdir(mirror_path(output) / "2024/site/statements")
+    assert listed == os.listdir(mirror_path(tmp_path / "clean") / "2024/site/statements")
+    assert len(listed) == 10
+
+
+def test_a_build_without_search_drops_the_mirror(tmp_path: Path) -> None:
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    assert mirror_path(output).is_dir()
+    build(content, output, "--no-search")
+    assert not mirror_path(output).exists()
+
+
+def test_a_killed_build_s_pagefind_output_in_the_mirror_is_not_published(tmp_path: Path) -> None:
+    """Without a search cache to write into, Pagefind writes beside the mirrored pages: into a
+    folder emptied first, since Pagefind adds to what it finds there."""
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    clean = tree(output / "pagefind")
+    cache = search.search_cache_dir(output)
+    shutil.rmtree(cache)
+    cache.write_text("a file where the search cache goes")
+    stray = mirror_path(output) / "2024" / "bundle" / "fragment" / "en_deadbee.pf_fragment"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left by a killed build")
+    build(content, output, "--clean")
+    assert tree(output / "pagefind") == clean
+
+
 def test_without_a_mirror_the_pages_are_linked_in_a_scratch_folder(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     content, output = tmp_path / "content", tmp_path / "site"

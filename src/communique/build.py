@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -263,7 +264,7 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         checked = check_site(options, progress=progress, writes=True, spill=spill)
         collect_from_now_on()
         progress.stage("laying out the site")
-        compiled = None if options.clean else compiled_templates(options.output)
+        compiled = compiled_templates(options.output, fresh=options.clean)
         output, copies = render_checked(checked, options.content, shown=options.content_shown,
                                         compiled=compiled)
         paths = [*output.thunks, *(name for name, _ in copies)]
@@ -274,6 +275,8 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
         if options.search:
             find_pagefind()  # before any thread: a missing Pagefind fails the build now
+        else:  # the links it holds would keep pages this site no longer has on the disk
+            shutil.rmtree(mirror_path(options.output), ignore_errors=True)
         reuse = {} if options.clean else previous.files
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys

@@ -65,14 +65,17 @@ def spare_path(output: Path) -> Path:
     return cache_root(output) / "build" / f"{output.absolute().name}.spare"
 
 
-def compiled_templates(output: Path) -> Path | None:
+def compiled_templates(output: Path, fresh: bool = False) -> Path | None:
     """Where the templates that Jinja compiles are kept between builds (see
     `theme.CompiledTemplates`): `.communique-cache/templates/<digest>/`, under a digest of
-    communique's own files and Jinja's version. The folders of other digests are removed: they
-    belong to a communique that is no longer the one installed. None if it cannot be made."""
+    communique's own files and Jinja's version, emptied first if `fresh` (`build --clean`).
+    The folders of other digests are removed: they belong to a communique that is no longer the
+    one installed. None if it cannot be made."""
     root = cache_root(output) / "templates"
     name = hashlib.blake2b(code_digest() + jinja2.__version__.encode(), digest_size=12).hexdigest()
     try:
+        if fresh:
+            shutil.rmtree(root / name, ignore_errors=True)
         (root / name).mkdir(parents=True, exist_ok=True)
         for other in root.iterdir():
             if other.name != name:

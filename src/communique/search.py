@@ -337,6 +337,8 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
         root = root or scratch_site(pages, entry.parent if entry is not None else None)
         staging = new_cache_entry(entry) if entry is not None else None
         bundle_dir = (staging or root) / "bundle"
+        if staging is None:  # Pagefind adds to a folder: none of a killed build's files may stay
+            shutil.rmtree(bundle_dir, ignore_errors=True)
         try:
             bundle, settled = index_pages(pagefind, language, root, bundle_dir)
             if entry is not None and staging is not None and settled:
@@ -432,23 +434,30 @@ def scratch_site(pages: Mapping[str, bytes], folder: Path | None = None) -> Path
 def mirror_site(pages: Pages, root: Path) -> Path | None:
     """`root`, whose `site` folder is made to hold exactly the `pages`, as hard links to their
     files, for Pagefind to index: a link there already to the same file is kept, another one
-    replaced, and what is no longer a page removed. None when a page is not a file, or the folder
-    cannot be brought up to date (the caller makes a scratch folder instead).
+    replaced. When the year's pages are not those the folder holds (a statement came, went or
+    changed years), the folder is made again, its pages linked in order: Pagefind's index
+    follows the order in which the file system lists the pages, which on some file systems is
+    the order they were linked in, and must be that of a folder made afresh. None when a page
+    is not a file, or the folder cannot be brought up to date (the caller makes a scratch
+    folder instead).
 
     The mirror is kept from build to build (one per output folder, whose lock the build holds),
-    so that indexing a year links only the pages that changed, and removes nothing: the scratch
-    folder of every year indexed, hundreds of folders removed as others were made, slowed the
-    writing of the rest of the site, the file system searching past the freshly freed places
-    for each new file."""
+    so that indexing a year after an edit relinks the pages that changed, and removes nothing:
+    the scratch folder of every year indexed, hundreds of folders removed as others were made,
+    slowed the writing of the rest of the site, the file system searching past the freshly
+    freed places for each new file."""
     locate = pages.locate if isinstance(pages, PageFiles) else None
     if locate is None:
         return None
     site = os.path.join(root, "site")
-    wanted: set[str] = set()
     try:
-        for path in pages:
-            source, target = locate(path), os.path.join(site, *_relative_parts(path))
-            wanted.add(target)
+        wanted = {os.path.join(site, *_relative_parts(path)): locate(path) for path in pages}
+        held = {os.path.join(folder, name) for folder, _, names in os.walk(site) for name in names}
+        if held != wanted.keys():
+            shutil.rmtree(site, ignore_errors=True)
+            if os.path.lexists(site):
+                raise OSError(f"{site} could not be removed")
+        for target, source in wanted.items():
             try:
                 if os.path.samestat(os.stat(source), os.lstat(target)):
                     continue
@@ -460,13 +469,6 @@ def mirror_site(pages: Pages, root: Path) -> Path | None:
             except FileNotFoundError:  # its folder is not there yet
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.link(source, target)
-        for folder, _, names in os.walk(site, topdown=False):
-            gone = [os.path.join(folder, name) for name in names if os.path.join(folder, name) not in wanted]
-            for stray in gone:
-                os.unlink(stray)
-            if gone and len(gone) == len(names):
-                with contextlib.suppress(OSError):  # a folder of folders is left to the next build
-                    os.rmdir(folder)
     except (OSError, ValueError) as error:
         # On another file system than the output, say: the scratch folder copies the pages instead.
         log.info("could not link the pages for Pagefind in %s (%s); using a scratch folder", root, error)

@@ -87,7 +87,8 @@ class CompiledTemplates(FileSystemBytecodeCache):
     when its source changed. What else the compiled code follows from (communique and Jinja,
     whose digest names the folder given, see `cache.compiled_templates`; the words of the
     interface's language, translated when compiling, and the site's base path, which URLs are
-    folded with) names a folder of its own. A file that cannot be written only loses the cache."""
+    folded with) names a folder of its own. A file that cannot be read is compiled again, and one
+    that cannot be written only loses the cache."""
 
     @classmethod
     def beneath(cls, folder: Path, lang: str, base_path: str) -> CompiledTemplates | None:
@@ -99,6 +100,12 @@ class CompiledTemplates(FileSystemBytecodeCache):
         except OSError:
             return None
         return cls(str(folder / key))
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged file (Jinja checks only its header): compiled again, and rewritten
+            bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
