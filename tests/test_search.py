@@ -412,6 +412,16 @@ def test_statements_added_to_a_year_give_the_index_of_a_clean_build(in_memory: P
     assert listed == os.listdir(mirror_path(tmp_path / "clean") / "2024/site/statements")
     assert len(listed) == 10
 
+    # The same pages in another order (a statement moved within its year) give the same index.
+    moved = content / "statements/2024/2024-03-15-weimar-triangle.md"
+    moved.write_text(moved.read_text(encoding="utf-8").replace("date: 2024-03-15", "date: 2024-12-15"),
+                     encoding="utf-8")
+    build(content, output)
+    shutil.rmtree(tmp_path / "clean")
+    shutil.rmtree(mirror_path(tmp_path / "clean"))
+    build(content, tmp_path / "clean", "--clean")
+    assert tree(output / "pagefind") == tree(tmp_path / "clean" / "pagefind")
+
 
 def test_a_build_without_search_drops_the_mirror(tmp_path: Path) -> None:
     content, output = tmp_path / "content", tmp_path / "site"

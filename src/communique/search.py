@@ -41,7 +41,7 @@ SEARCH_DIR = "pagefind"
 """Folder of the output that holds the indexes: `pagefind/<year>/`."""
 YEARS_FILE = f"{SEARCH_DIR}/years.json"
 """The years that have an index, newest first; the search page reads it."""
-CACHE_FORMAT = b"communique-search-2"
+CACHE_FORMAT = b"communique-search-3"
 """Part of every cache key: change it when the cached layout or the indexing options change."""
 MANIFEST = "manifest.json"
 """In a cache entry: every file of the bundle with its digest."""
@@ -416,7 +416,7 @@ def scratch_site(pages: Mapping[str, bytes], folder: Path | None = None) -> Path
         root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     locate = pages.locate if isinstance(pages, PageFiles) else None
     try:
-        for path in pages:
+        for path in sorted(pages):  # in the order of `mirror_site`, which Pagefind's index follows
             target = (root / "site").joinpath(*_relative_parts(path))
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -435,9 +435,10 @@ def mirror_site(pages: Pages, root: Path) -> Path | None:
     """`root`, whose `site` folder is made to hold exactly the `pages`, as hard links to their
     files, for Pagefind to index: a link there already to the same file is kept, another one
     replaced. When the year's pages are not those the folder holds (a statement came, went or
-    changed years), the folder is made again, its pages linked in order: Pagefind's index
-    follows the order in which the file system lists the pages, which on some file systems is
-    the order they were linked in, and must be that of a folder made afresh. None when a page
+    changed years), the folder is made again. Pagefind's index follows the order in which the
+    file system lists the pages, which on some file systems (tmpfs) is the order they were
+    linked in: they are always linked in the order of their paths, as `scratch_site` makes them,
+    so that the same pages give the same index, however the folder came to hold them. None when a page
     is not a file, or the folder cannot be brought up to date (the caller makes a scratch
     folder instead).
 
@@ -451,7 +452,7 @@ def mirror_site(pages: Pages, root: Path) -> Path | None:
         return None
     site = os.path.join(root, "site")
     try:
-        wanted = {os.path.join(site, *_relative_parts(path)): locate(path) for path in pages}
+        wanted = {os.path.join(site, *_relative_parts(path)): locate(path) for path in sorted(pages)}
         held = {os.path.join(folder, name) for folder, _, names in os.walk(site) for name in names}
         if held != wanted.keys():
             shutil.rmtree(site, ignore_errors=True)
