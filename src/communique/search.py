@@ -437,9 +437,9 @@ def mirror_site(pages: Pages, root: Path) -> Path | None:
     replaced. When the year's pages are not those the folder holds (a statement came, went or
     changed years), the folder is made again. Pagefind's index follows the order in which the
     file system lists the pages, which on some file systems (tmpfs) is the order they were
-    linked in: they are always linked in the order of their paths, as `scratch_site` makes them,
-    so that the same pages give the same index, however the folder came to hold them. None when a page
-    is not a file, or the folder cannot be brought up to date (the caller makes a scratch
+    linked in: they are always linked in the order of their paths, as `scratch_site` links them,
+    so that the same pages give the same index however the folder came to hold them. None when
+    a page is not a file, or the folder cannot be brought up to date (the caller makes a scratch
     folder instead).
 
     The mirror is kept from build to build (one per output folder, whose lock the build holds),
