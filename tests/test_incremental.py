@@ -898,8 +898,8 @@ def test_a_statement_file_is_read_again_only_when_its_signature_changes(
         os.utime(path, ns=(an_hour_ago, an_hour_ago))
     build(content, tmp_path / "site", "--jobs", "1")
     read: list[str] = []
-    original = cache.file_digest
-    monkeypatch.setattr(cache, "file_digest", lambda path: read.append(Path(path).name) or original(path))
+    original = cache.digest_of_file
+    monkeypatch.setattr(cache, "digest_of_file", lambda path: read.append(Path(path).name) or original(path))
     edited = content / "statements/s-2.md"
     replaced = edited.with_name("s-2.new")  # same size and time, another inode: as an editor saves
     replaced.write_text(edited.read_text().replace("S 2", "T 2"))
@@ -908,6 +908,28 @@ def test_a_statement_file_is_read_again_only_when_its_signature_changes(
     build(content, tmp_path / "site", "--jobs", "1")
     assert read == ["s-2.md"]
     assert "T 2" in (tmp_path / "site/statements/s-2/index.html").read_text()
+
+
+def test_a_statement_file_is_read_once_when_parsed_and_its_digest_stands_next_time(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(4)})
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for path in content.glob("statements/*.md"):  # not racy: their signatures are kept
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    hashed: list[str] = []
+    for module in (build_module, cache):
+        original = module.digest_of_file
+        monkeypatch.setattr(module, "digest_of_file",
+                            lambda path, original=original: hashed.append(Path(path).name) or original(path))
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert hashed == []  # each file's digest is that of the bytes parsed
+    parsed: list[str] = []
+    parse = build_module.parse_statement_file
+    monkeypatch.setattr(build_module, "parse_statement_file",
+                        lambda source, *args: parsed.append(source.stem) or parse(source, *args))
+    os.utime(content / "statements/s-1.md", ns=(an_hour_ago - 10**9,) * 2)  # the same bytes
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert hashed == ["s-1.md"] and parsed == []
 
 
 def long_statements(count: int) -> dict[str, str]:

@@ -28,6 +28,7 @@ from .cache import (
     code_digest,
     compiled_templates,
     current_digest,
+    file_signature,
     global_key,
     holds_any,
     layout_digest,
@@ -36,7 +37,7 @@ from .cache import (
 )
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
-from .discover import SourceFile, find_statement_files
+from .discover import SourceFile, digest_of_file, find_statement_files
 from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, Registry, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
@@ -184,7 +185,8 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     processes, shard by shard."""
     known = store.load()
     racy_after = time.time_ns() - RACY_NS
-    # A file the store does not know is parsed whatever its digest, which its worker works out.
+    # A file the store does not know is parsed whatever its digest, which its worker takes from
+    # the bytes it parses.
     current = {s.relative: current_digest(s.absolute, known[s.relative], racy_after)
                for s in sources if s.relative in known}
     by_shard: dict[int, list[SourceFile]] = {}
@@ -199,10 +201,14 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     def parse(shard: int) -> bytes:
         entries: dict[str, ParsedEntry] = {}
         for source in by_shard[shard]:
-            digest, signature = (current.get(source.relative)
-                                 or current_digest(source.absolute, None, racy_after))
-            found = (results.get(source.relative)
-                     or parse_statement_file(source, registry, files, url_pattern))
+            if source.relative in current:
+                digest, signature = current[source.relative]
+                found = (results.get(source.relative)
+                         or parse_statement_file(source, registry, files, url_pattern))
+            else:  # signed before it is read: a change in between is seen next time
+                signature = file_signature(source.absolute, racy_after)
+                found = parse_statement_file(source, registry, files, url_pattern)
+                digest = found[0].digest or digest_of_file(source.absolute)
             entries[source.relative] = (digest, *found, signature)
         return store.pack(shard, entries)
 

@@ -33,6 +33,7 @@ from typing import Any
 import jinja2
 
 from . import __version__
+from .discover import digest_of_file
 from .incremental import MEMO_FROM, Keyed
 from .models import Body, Listing, Reader, Site
 from .problems import Problem
@@ -40,7 +41,6 @@ from .stamp import (
     PACKAGE,
     OpenPayload,
     cache_root,
-    file_digest,
     open_payload,
     output_identity,
     read_checked,
@@ -265,22 +265,32 @@ ParsedEntry = tuple[bytes, ParsedFile, list[Problem], Signature | None]
 when it can stand for the digest (see `current_digest`)."""
 
 
-def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
-    """The digest of a file's bytes, and its signature if that can stand for them next time.
+def file_signature(path: str, racy_after: int) -> Signature | None:
+    """A file's signature (size, time, inode), if it can stand for its bytes next time: only for
+    a file last changed before `racy_after`, a moment safely past (as git does), since a file
+    changed again within the same tick of the file system's clock would otherwise keep its
+    signature with new bytes; None too when the file cannot be looked at."""
+    signature = _signature(path)
+    return signature if signature is not None and signature[1] < racy_after else None
 
-    The file is read only when its signature (size, time, inode) is not the one stored with
-    `entry`. A signature is kept only for a file last changed before `racy_after`, a moment
-    safely past (as git does): a file changed again within the same tick of the file system's
-    clock would otherwise keep its signature with new bytes.
-    """
+
+def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
+    """The digest of a file's bytes (see `source_digest`), and its signature if that can stand
+    for them next time (see `file_signature`). The file is read only when its signature is not
+    the one stored with `entry`."""
+    signature = _signature(path)
+    if signature is not None and entry is not None and entry[3] == signature:
+        return entry[0], signature
+    kept = signature if signature is not None and signature[1] < racy_after else None
+    return digest_of_file(path), kept
+
+
+def _signature(path: str) -> Signature | None:
     try:
         info = os.stat(path)
     except OSError:
-        return file_digest(path), None
-    signature = (info.st_size, info.st_mtime_ns, info.st_ino)
-    if entry is not None and entry[3] == signature:
-        return entry[0], signature
-    return file_digest(path), signature if info.st_mtime_ns < racy_after else None
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 class ParsedStore:
@@ -294,7 +304,7 @@ class ParsedStore:
     """
 
     SHARDS = 32
-    KIND = b"communique-parsed-3"
+    KIND = b"communique-parsed-4"
 
     def __init__(self, output: Path, context: bytes, *, read: bool = True, write: bool = True,
                  spill: Spill | None = None) -> None:

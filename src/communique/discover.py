@@ -10,6 +10,7 @@ folder can be checked out anywhere.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -177,6 +178,24 @@ def read_source(source: SourceFile) -> tuple[bytes | None, list[Problem]]:
                               f"{MAX_STATEMENT_BYTES // 1024} KiB",
                               hint="split it or move annexes out of the statement")]
     return data, []
+
+
+def source_digest(data: bytes) -> bytes:
+    """The digest of a statement file's bytes, as `ParsedFile.digest` and the store of parsed
+    files record it."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def digest_of_file(path: str) -> bytes:
+    """`source_digest` of the file at `path` (of the error, when it cannot be read)."""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb", buffering=0) as file:
+            while chunk := file.read(1 << 16):
+                digest.update(chunk)
+    except OSError as error:
+        return f"!{error.errno}".encode()
+    return digest.digest()
 
 
 def _unreadable(source: SourceFile, error: OSError) -> Problem:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .discover import SourceFile, read_source
+from .discover import SourceFile, read_source, source_digest
 from .entities import Registry
 from .fieldspec import STATEMENT_FIELDS, Probe, StatementReader, probe
 from .frontmatter import decode_text, parse_yaml, split_front_matter
@@ -91,7 +91,7 @@ def parse_statement_file(
     data, found = read_source(source)
     if data is None:
         return parsed, problems + found
-    parsed.digest = hashlib.blake2b(data, digest_size=16).digest()
+    parsed.digest = source_digest(data)
     text, found = decode_text(path, data)
     if text is None:
         return parsed, problems + found
