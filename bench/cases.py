@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from corpus import Corpus, Statement
-from hugo_site import BASE_LAYOUT, LAYOUTS, write_hugo_statement
+from hugo_site import BASE_LAYOUT, ITEM_MARK, LAYOUTS, write_hugo_statement
+from measure import CommandFailed
 from synth import write_communique_statement
 from vocabulary import HOST_CAPITALS
 
@@ -82,6 +83,9 @@ class Side:
     """The commands timed together, one after the other."""
     prepare: Prepare = unchanged
     """What changes before each run."""
+    check: Callable[[Workspace], None] | None = None
+    """What makes sure, after the warm-up, that the output is the one meant to be timed (raises
+    `CommandFailed` if not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +231,25 @@ def hugo_commands(tools: Tools, *, search: bool) -> Callable[[Workspace], list[C
     return commands
 
 
+def hugo_lists_filled(workspace: Workspace) -> None:
+    """Raise `CommandFailed` unless every meeting and host page Hugo wrote lists statements: a
+    Hugo that looks its layouts up under other names renders them with another template, quietly,
+    and a benchmark against pages without their lists would flatter communique."""
+    public = workspace.hugo / "public"
+    for taxonomy in ("meetings", "hosts"):
+        pages = sorted(public.glob(f"{taxonomy}/*/index.html"))
+        empty = [page.parent.name for page in pages if ITEM_MARK not in page.read_text(encoding="utf-8")]
+        if not pages or empty:
+            raise CommandFailed(f"Hugo's {taxonomy} pages list no statement ({len(empty)} of {len(pages)}: "
+                                f"{', '.join(empty[:3]) or 'none written'}); is Hugo older than the "
+                                f"layouts of bench/hugo_site.py?")
+
+
 def hugo_side(tools: Tools, prepare: Prepare = unchanged, *, search: bool = False) -> Side | None:
     """Hugo's side of a case, or `None` when a tool it needs is missing."""
     if tools.hugo is None or (search and tools.pagefind is None):
         return None
-    return Side(hugo_commands(tools, search=search), prepare)
+    return Side(hugo_commands(tools, search=search), prepare, hugo_lists_filled)
 
 
 def cold_cases(tools: Tools) -> list[Case]:

@@ -170,12 +170,15 @@ NOT_FOUND = """\
 {{ define "main" }}<h1>Page not found</h1><p><a href="{{ "" | relURL }}">Home</a></p>{{ end }}
 """
 
+ITEM_MARK = '<li><h2><a href="'
+"""How every item of a list page starts (`item.html`)."""
+
 PARTIALS = {
     "date.html": '<time datetime="{{ .Date.Format "2006-01-02" }}">{{ if eq .Params.date_precision '
                  '"month" }}{{ .Date.Format "January 2006" }}{{ else }}{{ .Date.Format "2 January 2006" }}'
                  "{{ end }}</time>\n",
     "entities.html": "<ul>{{ range . }}<li>{{ index hugo.Data.entities . }}</li>{{ end }}</ul>\n",
-    "item.html": '<li><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>\n'
+    "item.html": ITEM_MARK + '{{ .RelPermalink }}">{{ .Title }}</a></h2>\n'
                  '<p>{{ partial "date.html" . }} {{ .Params.statement_type }}'
                  "{{ with .Params.meetings }} {{ index . 0 }}{{ end }}"
                  "{{ with .Params.location }}, {{ . }}{{ end }}</p>\n"
@@ -190,20 +193,25 @@ PARTIALS = {
 }
 
 LAYOUTS = {
-    "_default/baseof.html": BASEOF,
-    "_default/single.html": SINGLE,
-    "_default/list.html": LIST,
-    "_default/taxonomy.html": TAXONOMY,
-    "_default/term.html": LIST,
-    "_default/rss.xml": RSS,
+    "baseof.html": BASEOF,
+    "page.html": SINGLE,
+    "section.html": LIST,
+    "taxonomy.html": TAXONOMY,
+    "term.html": LIST,
     "years/term.html": YEAR_TERM,
-    "index.html": HOME,
+    "home.html": HOME,
+    "home.rss.xml": RSS,
     "404.html": NOT_FOUND,
-    **{f"partials/{name}": text for name, text in PARTIALS.items()},
+    **{f"_partials/{name}": text for name, text in PARTIALS.items()},
 }
-"""Every layout file, by path inside `layouts/`."""
+"""Every layout file, by path inside `layouts/`, named as Hugo's template system of 0.146 and
+later looks them up (under the older names in `_default/`, Hugo 0.168 rendered every meeting and
+host page with the taxonomy template: a heading over an empty list)."""
 
-BASE_LAYOUT = "_default/baseof.html"
+MIN_HUGO = "0.146"
+"""The first Hugo whose template system `LAYOUTS` is written for."""
+
+BASE_LAYOUT = "baseof.html"
 """The layout every page uses (the one the template-edit case changes)."""
 
 

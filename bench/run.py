@@ -25,6 +25,7 @@ from pathlib import Path
 
 from cases import REPO, Case, Side, Tools, Workspace, all_cases, cold_cases, purge_cleared
 from corpus import DEFAULT_SEED
+from hugo_site import MIN_HUGO
 from measure import CommandFailed, Sample, run_measured, run_quietly
 from profiling import profile_cold_build
 from report import Row, result_line, results_table, scaling_table
@@ -33,7 +34,7 @@ from synth import write_sites
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".venv"
 WORK = BENCH / "work"
-SETUP_PACKAGES = ("hugo", "pagefind[bin]")
+SETUP_PACKAGES = (f"hugo>={MIN_HUGO}", "pagefind[bin]")
 
 
 def setup() -> None:
@@ -112,6 +113,8 @@ def measure_case(workspace: Workspace, case: Case, runs: int) -> Row:
         for run in range(runs + 1):
             communique = run_side(workspace, case.communique, run)
             hugo = run_side(workspace, case.hugo, run) if case.hugo else None
+            if run == 0 and case.hugo and case.hugo.check:  # untimed, once: the output is as meant
+                case.hugo.check(workspace)
             if run > 0:
                 row.communique.append(communique)
                 if row.hugo is not None and hugo is not None:
