@@ -62,6 +62,11 @@ class Workspace:
         return self.root / "hugo"
 
     @property
+    def hugo_every_family(self) -> Path:
+        """The Hugo site's twin that writes every family communique writes."""
+        return self.root / "hugo-every-family"
+
+    @property
     def size(self) -> int:
         """How many statement files the corpus has."""
         return len(self.corpus.statements)
@@ -174,6 +179,12 @@ def clear_hugo(workspace: Workspace, run: int) -> None:
         set_aside(workspace, workspace.hugo / name)
 
 
+def clear_hugo_every_family(workspace: Workspace, run: int) -> None:
+    """`clear_hugo` for the twin that writes every family."""
+    for name in ("public", "resources", ".cache"):
+        set_aside(workspace, workspace.hugo_every_family / name)
+
+
 def install_theme_override(workspace: Workspace) -> None:
     """Copy the default theme into the content folder and name it as the site's theme_dir."""
     theme = workspace.content / THEME_DIR
@@ -218,15 +229,18 @@ def communique(tools: Tools, *args: str) -> Callable[[Workspace], list[Command]]
     return commands
 
 
-def hugo_commands(tools: Tools, *, search: bool) -> Callable[[Workspace], list[Command]]:
-    """`hugo` (then `pagefind --site public` if `search`) in the Hugo site."""
+def hugo_commands(tools: Tools, *, search: bool,
+                  every_family: bool = False) -> Callable[[Workspace], list[Command]]:
+    """`hugo` (then `pagefind --site public` if `search`) in the Hugo site, or in its twin that
+    writes `every_family`."""
     hugo, pagefind = tools.hugo, tools.pagefind
     assert hugo is not None
 
     def commands(workspace: Workspace) -> list[Command]:
-        steps = [([hugo, "--quiet", "--cacheDir", str(workspace.hugo / ".cache")], workspace.hugo)]
+        site = workspace.hugo_every_family if every_family else workspace.hugo
+        steps = [([hugo, "--quiet", "--cacheDir", str(site / ".cache")], site)]
         if search and pagefind:
-            steps.append(([pagefind, "--site", "public"], workspace.hugo))
+            steps.append(([pagefind, "--site", "public"], site))
         return steps
     return commands
 
@@ -235,7 +249,12 @@ def hugo_lists_filled(workspace: Workspace) -> None:
     """Raise `CommandFailed` unless every meeting and host page Hugo wrote lists statements: a
     Hugo that looks its layouts up under other names renders them with another template, quietly,
     and a benchmark against pages without their lists would flatter communique."""
-    public = workspace.hugo / "public"
+    for public in (workspace.hugo / "public", workspace.hugo_every_family / "public"):
+        if public.is_dir():
+            _lists_filled(public)
+
+
+def _lists_filled(public: Path) -> None:
     for taxonomy in ("meetings", "hosts"):
         pages = sorted(public.glob(f"{taxonomy}/*/index.html"))
         empty = [page.parent.name for page in pages if ITEM_MARK not in page.read_text(encoding="utf-8")]
@@ -245,11 +264,13 @@ def hugo_lists_filled(workspace: Workspace) -> None:
                                 f"layouts of bench/hugo_site.py?")
 
 
-def hugo_side(tools: Tools, prepare: Prepare = unchanged, *, search: bool = False) -> Side | None:
-    """Hugo's side of a case, or `None` when a tool it needs is missing."""
+def hugo_side(tools: Tools, prepare: Prepare = unchanged, *, search: bool = False,
+              every_family: bool = False) -> Side | None:
+    """Hugo's side of a case (in the twin that writes `every_family`), or `None` when a tool it
+    needs is missing."""
     if tools.hugo is None or (search and tools.pagefind is None):
         return None
-    return Side(hugo_commands(tools, search=search), prepare, hugo_lists_filled)
+    return Side(hugo_commands(tools, search=search, every_family=every_family), prepare, hugo_lists_filled)
 
 
 def cold_cases(tools: Tools) -> list[Case]:
@@ -261,6 +282,9 @@ def cold_cases(tools: Tools) -> list[Case]:
         Case("cold --clean / hugo + pagefind",
              Side(communique(tools, "build", "--clean"), clear_communique),
              hugo_side(tools, clear_hugo, search=True)),
+        Case("cold --clean --no-search / hugo, every family",
+             Side(communique(tools, "build", "--clean", "--no-search"), clear_communique),
+             hugo_side(tools, clear_hugo_every_family, every_family=True)),
     ]
 
 

@@ -115,7 +115,7 @@ SINGLE = """\
 LIST = """\
 {{ define "main" }}
 <h1>{{ .Title }}{{ partial "page-note.html" .Paginator }}</h1>
-<ol>{{ range .Paginator.Pages }}{{ partial "item.html" . }}{{ end }}</ol>
+<ol>{{ range .Paginator.Pages }}{{ partialCached "item.html" . . }}{{ end }}</ol>
 {{ partial "pager.html" .Paginator }}
 {{ end }}
 """
@@ -125,7 +125,7 @@ YEAR_TERM = """\
 {{ $pager := .Paginate (.Pages.GroupByDate "January") }}
 <h1>Statements of {{ .Title }}{{ partial "page-note.html" $pager }}</h1>
 {{ range $pager.PageGroups }}<section><h2>{{ .Key }}</h2>
-<ol>{{ range .Pages }}{{ partial "item.html" . }}{{ end }}</ol></section>{{ end }}
+<ol>{{ range .Pages }}{{ partialCached "item.html" . . }}{{ end }}</ol></section>{{ end }}
 {{ partial "pager.html" $pager }}
 {{ end }}
 """
@@ -149,7 +149,7 @@ HOME = """\
 </ul>
 <h2>Latest statements</h2>
 <ol>{{ range first 20 (where site.RegularPages "Section" "statements") }}\
-{{ partial "item.html" . }}{{ end }}</ol>
+{{ partialCached "item.html" . . }}{{ end }}</ol>
 {{ end }}
 """
 
@@ -215,6 +215,117 @@ BASE_LAYOUT = "baseof.html"
 """The layout every page uses (the one the template-edit case changes)."""
 
 
+EVERY_FAMILY_CONFIG = """\
+contentDir = "../hugo/content"
+""" + HUGO_CONFIG.replace("""year = "years"
+""", """year = "years"
+issuer = "issuers"
+participant = "participants"
+observer = "observers"
+topic = "topics"
+""").replace("""home = ["html", "rss"]
+""", """home = ["html", "rss", "statementsjson", "statementsjsonl", "statementscsv"]
+page = ["html", "citejson", "citebib"]
+""") + """
+[mediaTypes."application/jsonl"]
+suffixes = ["jsonl"]
+[mediaTypes."text/x-bibtex"]
+suffixes = ["bib"]
+
+[outputFormats.statementsjson]
+mediaType = "application/json"
+baseName = "statements"
+isPlainText = true
+[outputFormats.statementsjsonl]
+mediaType = "application/jsonl"
+baseName = "statements"
+isPlainText = true
+[outputFormats.statementscsv]
+mediaType = "text/csv"
+baseName = "statements"
+isPlainText = true
+[outputFormats.citejson]
+mediaType = "application/json"
+baseName = "cite"
+isPlainText = true
+[outputFormats.citebib]
+mediaType = "text/x-bibtex"
+baseName = "cite"
+isPlainText = true
+
+[[cascade]]
+outputs = ["html", "rss"]
+[cascade.target]
+kind = "term"
+path = "{/meetings/**,/hosts/**}"
+"""
+"""The configuration of the Hugo site's twin that writes every family communique writes (see
+`write_hugo_twin`): the same statements (its content folder is the Hugo site's), with taxonomies of
+issuers, participants, observers and topics, a feed per meeting and per host, a CSL-JSON and a BibTeX
+file per statement, and the open data (`statements.json`, `statements.jsonl`, `statements.csv`)."""
+
+RECORD = """\
+{{- $names := hugo.Data.entities -}}
+{{- $entities := dict -}}
+{{- range slice "issuers" "participants" "observers" -}}
+{{- $list := slice -}}
+{{- range index $.Params . }}{{ $list = $list | append (dict "id" . "name" (index $names .)) }}{{ end -}}
+{{- $entities = merge $entities (dict . $list) -}}
+{{- end -}}
+{{- return dict "id" .Params.slug "url" .Permalink "title" .Title "date" (.Date.Format "2006-01-02") \
+"type" .Params.statement_type "lang" .Params.statement_lang "issuers" $entities.issuers \
+"meeting" (dict "name" (index (.Params.meetings | default (slice "")) 0) "location" .Params.location \
+"hosts" .Params.hosts) "participants" $entities.participants "observers" $entities.observers \
+"topics" .Params.topics "summary" .Params.abstract "source" .Params.source -}}
+"""
+
+CSV = """\
+id,url,title,date,type,lang,issuers,meeting,location,hosts,participants,observers,topics,summary,source
+{{ range where site.RegularPages "Section" "statements" -}}
+{{ $row := slice .Params.slug .Permalink .Title (.Date.Format "2006-01-02") .Params.statement_type
+  .Params.statement_lang (delimit .Params.issuers ";") (delimit (.Params.meetings | default slice) ";")
+  (.Params.location | default "") (delimit (.Params.hosts | default slice) ";")
+  (delimit (.Params.participants | default slice) ";") (delimit (.Params.observers | default slice) ";")
+  (delimit (.Params.topics | default slice) ";") (.Params.abstract | default "")
+  (.Params.source | default "") -}}
+{{ range $i, $value := $row }}{{ if $i }},{{ end }}"{{ replace (string $value) `"` `""` }}"{{ end }}
+{{ end -}}
+"""
+
+CITE_JSON = """\
+{{ $authors := slice -}}
+{{ range .Params.issuers -}}
+{{ $authors = $authors | append (dict "literal" (index hugo.Data.entities .)) }}{{ end -}}
+{{ slice (dict "id" .Params.slug "type" "document" "title" .Title "author" $authors
+  "issued" (dict "date-parts" (slice (slice .Date.Year (int .Date.Month) .Date.Day)))
+  "publisher" site.Title "URL" .Permalink "language" .Params.statement_lang) | jsonify (dict "indent" "  ") }}
+"""
+
+EVERY_FAMILY_LAYOUTS = {
+    "_partials/record.html": RECORD,
+    "home.statementsjson.json": '{"version": 1, "statements": [{{ range $i, $page := where site.RegularPages '
+                                '"Section" "statements" }}{{ if $i }},{{ end }}\n'
+                                '{{ partialCached "record.html" $page $page | jsonify }}{{ end }}\n]}\n',
+    "home.statementsjsonl.jsonl": '{{ range where site.RegularPages "Section" "statements" }}'
+                                  '{{ merge (partialCached "record.html" . .) (dict "markdown" .RawContent '
+                                  '"text" .Plain) | jsonify }}\n{{ end }}',
+    "home.statementscsv.csv": CSV,
+    "page.citejson.json": CITE_JSON,
+    "page.citebib.bib": "@misc{ {{- .Params.slug }},\n"
+                        "  author = { {{- range $i, $e := .Params.issuers }}{{ if $i }} and {{ end }}"
+                        "{ {{- index hugo.Data.entities $e -}} }{{ end -}} },\n"
+                        '  title = {{ printf "{{%s}}" .Title }},\n'
+                        "  year = { {{- .Date.Year -}} },\n"
+                        '  month = {{ lower (.Date.Format "Jan") }},\n'
+                        "  day = { {{- .Date.Day -}} },\n"
+                        "  howpublished = { {{- site.Title -}} },\n"
+                        "  url = { {{- .Permalink -}} },\n"
+                        "  language = { {{- .Params.statement_lang -}} }\n}\n",
+    "term.rss.xml": RSS.replace('(where site.RegularPages "Section" "statements")', ".Pages"),
+}
+"""The layouts the twin adds to `LAYOUTS`."""
+
+
 def page_path(statement: Statement) -> str:
     """The Hugo content path of a statement, as `site.GetPage` takes it."""
     return f"/statements/{statement.year}/{statement.id}"
@@ -263,15 +374,26 @@ def write_hugo_statement(site: Path, statement: Statement, names: dict[str, str]
 
 def write_hugo_site(corpus: Corpus, site: Path) -> None:
     """A fresh Hugo site holding the whole corpus."""
-    shutil.rmtree(site, ignore_errors=True)
-    (site / "data").mkdir(parents=True)
-    (site / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    (site / "data" / "entities.json").write_text(json.dumps(corpus.names, ensure_ascii=False),
-                                                 encoding="utf-8")
-    for name, text in LAYOUTS.items():
-        path = site / "layouts" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    _write_frame(corpus, site, HUGO_CONFIG, LAYOUTS)
     for statement in corpus.statements:
         write_hugo_statement(site, statement, corpus.names)
 
+
+def write_hugo_twin(corpus: Corpus, twin: Path) -> None:
+    """A fresh Hugo site beside the one of `write_hugo_site` (whose statements it reads) that
+    writes every family communique writes: see `EVERY_FAMILY_CONFIG`. What remains different:
+    communique also writes an overview page per country, and gives its open data more fields."""
+    _write_frame(corpus, twin, EVERY_FAMILY_CONFIG, {**LAYOUTS, **EVERY_FAMILY_LAYOUTS})
+
+
+def _write_frame(corpus: Corpus, site: Path, config: str, layouts: dict[str, str]) -> None:
+    """A fresh Hugo site folder with its configuration, data and layouts."""
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "data").mkdir(parents=True)
+    (site / "hugo.toml").write_text(config, encoding="utf-8")
+    (site / "data" / "entities.json").write_text(json.dumps(corpus.names, ensure_ascii=False),
+                                                 encoding="utf-8")
+    for name, text in layouts.items():
+        path = site / "layouts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

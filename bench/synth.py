@@ -3,8 +3,9 @@
     python bench/synth.py                          # 1,000 and 10,000 statements into bench/work/
     python bench/synth.py --sizes 500 --hugo --out /tmp/sites --seed 7
 
-`<out>/<size>/content` is the communique content folder, `<out>/<size>/hugo` the Hugo site. The same
-size and seed always give the same files.
+`<out>/<size>/content` is the communique content folder, `<out>/<size>/hugo` the Hugo site and
+`<out>/<size>/hugo-every-family` its twin that writes every family communique writes (see
+`hugo_site.write_hugo_twin`). The same size and seed always give the same files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from corpus import DEFAULT_SEED, Corpus, Statement, generate_corpus
-from hugo_site import write_hugo_site
+from hugo_site import write_hugo_site, write_hugo_twin
 
 SITE_YAML = """\
 title: Joint Statements
@@ -82,11 +83,12 @@ def write_communique_site(corpus: Corpus, content: Path) -> None:
 
 
 def write_sites(size: int, root: Path, *, hugo: bool, seed: int = DEFAULT_SEED) -> Corpus:
-    """`root/<size>/content` (and `root/<size>/hugo` if asked); return the corpus."""
+    """`root/<size>/content` (and `root/<size>/hugo` and its twin if asked); return the corpus."""
     corpus = generate_corpus(size, seed)
     write_communique_site(corpus, root / str(size) / "content")
     if hugo:
         write_hugo_site(corpus, root / str(size) / "hugo")
+        write_hugo_twin(corpus, root / str(size) / "hugo-every-family")
     return corpus
 
 
