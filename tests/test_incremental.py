@@ -30,9 +30,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from communique import build as build_module
-from communique import cache, opendata, stamp, workers, write
+from communique import cache, opendata, stamp, validate, workers, write
 from communique.build import check_site
 from communique.cli import main
+from communique.discover import SourceFile
 from communique.incremental import ParseCache
 from communique.models import Body
 from communique.options import Options
@@ -917,10 +918,8 @@ def test_a_statement_file_is_read_once_when_parsed_and_its_digest_stands_next_ti
     for path in content.glob("statements/*.md"):  # not racy: their signatures are kept
         os.utime(path, ns=(an_hour_ago, an_hour_ago))
     hashed: list[str] = []
-    for module in (build_module, cache):
-        original = module.digest_of_file
-        monkeypatch.setattr(module, "digest_of_file",
-                            lambda path, original=original: hashed.append(Path(path).name) or original(path))
+    original = cache.digest_of_file
+    monkeypatch.setattr(cache, "digest_of_file", lambda path: hashed.append(Path(path).name) or original(path))
     build(content, tmp_path / "site", "--jobs", "1")
     assert hashed == []  # each file's digest is that of the bytes parsed
     parsed: list[str] = []
@@ -930,6 +929,54 @@ def test_a_statement_file_is_read_once_when_parsed_and_its_digest_stands_next_ti
     os.utime(content / "statements/s-1.md", ns=(an_hour_ago - 10**9,) * 2)  # the same bytes
     build(content, tmp_path / "site", "--jobs", "1")
     assert hashed == ["s-1.md"] and parsed == []
+
+
+def test_a_statement_file_that_could_not_be_read_is_read_again_next_time(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its signature does not stand for bytes never read: made readable again (`chmod` changes
+    neither its size, its time nor its inode), it is read."""
+    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(3)})
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for path in content.glob("statements/*.md"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    read = validate.read_source
+    monkeypatch.setattr(validate, "read_source", lambda source: (
+        (None, [Problem(source.path, None, None, "the file cannot be read: Permission denied")])
+        if source.stem == "s-1" else read(source)))
+    assert main(["build", "--content", str(content), "--output", str(tmp_path / "site"), "--now", NOW,
+                 "--no-search", "--quiet", "--jobs", "1"]) != 0
+    monkeypatch.setattr(validate, "read_source", read)
+    build(content, tmp_path / "site", "--jobs", "1")
+    assert "S 1" in (tmp_path / "site/statements/s-1/index.html").read_text()
+
+
+def test_the_dev_server_sees_a_file_saved_while_it_was_read(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(3)})
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for path in content.glob("statements/*.md"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    options = Options(content=content, output=tmp_path / "served", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                      jobs=1)
+    served = ParseCache()
+    check_site(options, cache=served)
+    target = content / "statements/s-1.md"
+
+    def save(title: str, seconds: int) -> None:  # the same size each time, at times long past
+        target.write_text(statement_text(1, 0, 2020, title))
+        os.utime(target, ns=(an_hour_ago + seconds * 10**9,) * 2)
+    save("T 1", 1)
+    parse = build_module.parse_statement_file
+
+    def saved_meanwhile(source: SourceFile, *args: Any) -> Any:
+        found = parse(source, *args)
+        if source.stem == "s-1":
+            save("U 1", 2)
+        return found
+    monkeypatch.setattr(build_module, "parse_statement_file", saved_meanwhile)
+    check_site(options, cache=served)
+    monkeypatch.setattr(build_module, "parse_statement_file", parse)
+    assert [s.title for s in check_site(options, cache=served).index.statements if s.id == "s-1"] == ["U 1"]
 
 
 def long_statements(count: int) -> dict[str, str]:

@@ -37,7 +37,7 @@ from .cache import (
 )
 from .config import load_site
 from .crosscheck import Assembly, Withheld, assemble
-from .discover import SourceFile, digest_of_file, find_statement_files
+from .discover import SourceFile, find_statement_files
 from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, Registry, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
@@ -149,8 +149,9 @@ def check_site(options: Options, cache: ParseCache | None = None,
         for source in sources:
             hit = cache.get(source)
             if hit is None:
+                stamp = cache.stamp(source)  # before it is read
                 hit = parse_statement_file(source, registry, files, url_pattern)
-                cache.put(source, *hit)
+                cache.put(source, *hit, stamp)
             results.append(hit)
     else:
         # What parsing a file depends on besides its bytes (not the base URL's host: the dev
@@ -159,10 +160,11 @@ def check_site(options: Options, cache: ParseCache | None = None,
         context.update(repr((str(options.content.absolute()), options.content_shown, url_pattern)).encode())
         store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes,
                             spill=spill)
+        stamps = [cache.stamp(source) for source in sources] if cache is not None else []  # before
         results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
         if cache is not None:
-            for source, (result, found) in zip(sources, results, strict=True):
-                cache.put(source, result, found)
+            for source, stamp, (result, found) in zip(sources, stamps, results, strict=True):
+                cache.put(source, result, found, stamp)
     for result, found in results:
         parsed.append(result)
         problems += found
@@ -201,15 +203,14 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
     def parse(shard: int) -> bytes:
         entries: dict[str, ParsedEntry] = {}
         for source in by_shard[shard]:
-            if source.relative in current:
-                digest, signature = current[source.relative]
-                found = (results.get(source.relative)
-                         or parse_statement_file(source, registry, files, url_pattern))
-            else:  # signed before it is read: a change in between is seen next time
-                signature = file_signature(source.absolute, racy_after)
-                found = parse_statement_file(source, registry, files, url_pattern)
-                digest = found[0].digest or digest_of_file(source.absolute)
-            entries[source.relative] = (digest, *found, signature)
+            # Signed before it is read (by this process, or by the calling one when the store
+            # knew it): a change in between is seen next time.
+            signature = (current[source.relative][1] if source.relative in current
+                         else file_signature(source.absolute, racy_after))
+            found = results.get(source.relative) or parse_statement_file(source, registry, files, url_pattern)
+            # The digest of the bytes parsed; none for a file that could not be read, which the
+            # next build reads again whatever its signature (no digest of a file is empty).
+            entries[source.relative] = (found[0].digest, *found, signature if found[0].digest else None)
         return store.pack(shard, entries)
 
     def unpack(payload: bytes) -> None:

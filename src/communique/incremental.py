@@ -1,6 +1,6 @@
 """Reuse work between builds of one process (the dev server): parsed files and rendered pages.
 
-A parsed file is reused while its size and modification time are unchanged and the set of
+A parsed file is reused while its size, modification time and inode are unchanged and the set of
 files and the site's configuration files are the same. A rendered page is reused while the
 exact inputs of its template are equal: the key is the template name and a frozen copy of the
 context, compared by value, so a page is re-rendered exactly when something it shows changed.
@@ -9,6 +9,7 @@ context, compared by value, so a page is re-rendered exactly when something it s
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Hashable, Mapping, Sized
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ from .discover import SourceFile, find_statement_files
 from .indexes import SiteIndex
 from .models import Correction, Entity, Listing, Meeting, Person, Statement
 from .problems import Problem
+from .stamp import RACY_NS
 from .validate import ParsedFile, still_holds
 
 CONFIG_FILES = ("site.yaml", "countries.yaml", "organisations.yaml")
@@ -28,12 +30,16 @@ _AS_IS = frozenset({str, int, float, bool, type(None), bytes, PartialDate, Entit
 """Values that are their own key: immutable and cheap to hash."""
 
 
-def _stamp(path: Path | str) -> tuple[int, int]:
+FileStamp = tuple[int, int, int]
+"""A file's modification time, size and inode."""
+
+
+def _stamp(path: Path | str) -> FileStamp:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        return (0, -1)
-    return (info.st_mtime_ns, info.st_size)
+        return (0, -1, 0)
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 @dataclass(slots=True)
@@ -42,7 +48,7 @@ class ParseCache:
 
     key: Hashable = None
     """What every entry depends on: the list of files and the config files' stamps."""
-    entries: dict[str, tuple[tuple[int, int], ParsedFile, list[Problem]]] = field(default_factory=dict)
+    entries: dict[str, tuple[FileStamp | None, ParsedFile, list[Problem]]] = field(default_factory=dict)
     """Relative path to (stamp, parsed file, problems)."""
     hits: int = 0
     """Files reused by the last build."""
@@ -84,9 +90,18 @@ class ParseCache:
         self.hits += 1
         return entry[1], entry[2]
 
-    def put(self, source: SourceFile, parsed: ParsedFile, problems: list[Problem]) -> None:
-        """Remember a file's result."""
-        self.entries[source.relative] = (_stamp(source.absolute), parsed, problems)
+    def stamp(self, source: SourceFile) -> FileStamp | None:
+        """The file's stamp, to be taken before it is read (see `put`); None for a file changed so
+        recently (within `RACY_NS`) that another write within the same tick of the file system's
+        clock could leave its stamp as it is."""
+        stamp = _stamp(source.absolute)
+        return stamp if stamp[0] < time.time_ns() - RACY_NS else None
+
+    def put(self, source: SourceFile, parsed: ParsedFile, problems: list[Problem],
+            stamp: FileStamp | None) -> None:
+        """Remember a file's result, with the `stamp` the file had before it was read (a change
+        made while it was read is seen next time). A file stamped None is read again next time."""
+        self.entries[source.relative] = (stamp, parsed, problems)
 
 
 def freeze(value: Any, memo: dict[int, tuple[Any, Hashable]] | None = None) -> Hashable:
