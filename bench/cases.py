@@ -245,23 +245,40 @@ def hugo_commands(tools: Tools, *, search: bool,
     return commands
 
 
-def hugo_lists_filled(workspace: Workspace) -> None:
-    """Raise `CommandFailed` unless every meeting and host page Hugo wrote lists statements: a
-    Hugo that looks its layouts up under other names renders them with another template, quietly,
-    and a benchmark against pages without their lists would flatter communique."""
-    for public in (workspace.hugo / "public", workspace.hugo_every_family / "public"):
-        if public.is_dir():
-            _lists_filled(public)
+LISTED = ("meetings", "hosts", "years")
+"""The taxonomies whose term pages list statements, in both Hugo sites."""
+LISTED_BY_TWIN = ("issuers", "participants", "observers", "topics")
+"""Those the twin adds."""
 
 
-def _lists_filled(public: Path) -> None:
-    for taxonomy in ("meetings", "hosts"):
-        pages = sorted(public.glob(f"{taxonomy}/*/index.html"))
-        empty = [page.parent.name for page in pages if ITEM_MARK not in page.read_text(encoding="utf-8")]
-        if not pages or empty:
-            raise CommandFailed(f"Hugo's {taxonomy} pages list no statement ({len(empty)} of {len(pages)}: "
-                                f"{', '.join(empty[:3]) or 'none written'}); is Hugo older than the "
-                                f"layouts of bench/hugo_site.py?")
+def hugo_check(every_family: bool) -> Callable[[Workspace], None]:
+    """A check that raises `CommandFailed` unless the Hugo site (or its twin, if `every_family`)
+    wrote what it is meant to: term pages that list statements and, for the twin, a citation pair
+    per statement, a feed per meeting and host, and the open data. A Hugo that looks a layout up
+    under another name, or ignores a setting, does less work without a word (with `--quiet`, its
+    warnings are not shown), and a benchmark against that would flatter communique."""
+    def check(workspace: Workspace) -> None:
+        site = workspace.hugo_every_family if every_family else workspace.hugo
+        public = site / "public"
+        for taxonomy in LISTED + (LISTED_BY_TWIN if every_family else ()):
+            pages = sorted(public.glob(f"{taxonomy}/*/index.html"))
+            empty = [page.parent.name for page in pages if ITEM_MARK not in page.read_text(encoding="utf-8")]
+            if not pages or empty:
+                raise CommandFailed(f"{site.name}: {taxonomy} pages that list no statement ({len(empty)} of "
+                                    f"{len(pages)}: {', '.join(empty[:3]) or 'none written'}); is Hugo "
+                                    f"older than the layouts of bench/hugo_site.py?")
+        if every_family:
+            counts = {pattern: sum(1 for path in public.glob(pattern) if path.stat().st_size)
+                      for pattern in ("statements/*/index.html", "statements/*/cite.json",
+                                      "statements/*/cite.bib", "meetings/*/index.html",
+                                      "meetings/*/index.xml", "hosts/*/index.html", "hosts/*/index.xml",
+                                      "statements.json", "statements.jsonl", "statements.csv")}
+            values = list(counts.values())
+            if not (values[0] == values[1] == values[2] and values[3] == values[4] and values[5] == values[6]
+                    and values[-3:] == [1, 1, 1]):
+                raise CommandFailed(f"{site.name} did not write every family (files written, not empty: "
+                                    f"{counts})")
+    return check
 
 
 def hugo_side(tools: Tools, prepare: Prepare = unchanged, *, search: bool = False,
@@ -270,7 +287,8 @@ def hugo_side(tools: Tools, prepare: Prepare = unchanged, *, search: bool = Fals
     needs is missing."""
     if tools.hugo is None or (search and tools.pagefind is None):
         return None
-    return Side(hugo_commands(tools, search=search, every_family=every_family), prepare, hugo_lists_filled)
+    return Side(hugo_commands(tools, search=search, every_family=every_family), prepare,
+                hugo_check(every_family))
 
 
 def cold_cases(tools: Tools) -> list[Case]:

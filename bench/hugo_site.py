@@ -115,7 +115,7 @@ SINGLE = """\
 LIST = """\
 {{ define "main" }}
 <h1>{{ .Title }}{{ partial "page-note.html" .Paginator }}</h1>
-<ol>{{ range .Paginator.Pages }}{{ partialCached "item.html" . . }}{{ end }}</ol>
+<ol>{{ range .Paginator.Pages }}{{ partialCached "item.html" . .RelPermalink }}{{ end }}</ol>
 {{ partial "pager.html" .Paginator }}
 {{ end }}
 """
@@ -125,7 +125,7 @@ YEAR_TERM = """\
 {{ $pager := .Paginate (.Pages.GroupByDate "January") }}
 <h1>Statements of {{ .Title }}{{ partial "page-note.html" $pager }}</h1>
 {{ range $pager.PageGroups }}<section><h2>{{ .Key }}</h2>
-<ol>{{ range .Pages }}{{ partialCached "item.html" . . }}{{ end }}</ol></section>{{ end }}
+<ol>{{ range .Pages }}{{ partialCached "item.html" . .RelPermalink }}{{ end }}</ol></section>{{ end }}
 {{ partial "pager.html" $pager }}
 {{ end }}
 """
@@ -149,7 +149,7 @@ HOME = """\
 </ul>
 <h2>Latest statements</h2>
 <ol>{{ range first 20 (where site.RegularPages "Section" "statements") }}\
-{{ partialCached "item.html" . . }}{{ end }}</ol>
+{{ partialCached "item.html" . .RelPermalink }}{{ end }}</ol>
 {{ end }}
 """
 
@@ -279,17 +279,30 @@ RECORD = """\
 "topics" .Params.topics "summary" .Params.abstract "source" .Params.source -}}
 """
 
+VERSIONS = """\
+{{- $versions := slice . -}}
+{{- range .Params.translations -}}
+{{ with site.GetPage . }}{{ $versions = $versions | append . }}{{ end }}{{ end -}}
+{{- return $versions -}}
+"""
+"""A statement page and its translations' (which are in no page collection, `build.list: never`,
+but which communique's open data lists, each after its original)."""
+
+EVERY_STATEMENT = ('{{ range where site.RegularPages "Section" "statements" }}'
+                   '{{ range partial "versions.html" . }}')
+"""Opens a loop over every statement page, translations included (closed by two `{{ end }}`)."""
+
 CSV = """\
 id,url,title,date,type,lang,issuers,meeting,location,hosts,participants,observers,topics,summary,source
-{{ range where site.RegularPages "Section" "statements" -}}
-{{ $row := slice .Params.slug .Permalink .Title (.Date.Format "2006-01-02") .Params.statement_type
+""" + EVERY_STATEMENT + """
+{{- $row := slice .Params.slug .Permalink .Title (.Date.Format "2006-01-02") .Params.statement_type
   .Params.statement_lang (delimit .Params.issuers ";") (delimit (.Params.meetings | default slice) ";")
   (.Params.location | default "") (delimit (.Params.hosts | default slice) ";")
   (delimit (.Params.participants | default slice) ";") (delimit (.Params.observers | default slice) ";")
   (delimit (.Params.topics | default slice) ";") (.Params.abstract | default "")
   (.Params.source | default "") -}}
 {{ range $i, $value := $row }}{{ if $i }},{{ end }}"{{ replace (string $value) `"` `""` }}"{{ end }}
-{{ end -}}
+{{ end }}{{ end -}}
 """
 
 CITE_JSON = """\
@@ -303,12 +316,14 @@ CITE_JSON = """\
 
 EVERY_FAMILY_LAYOUTS = {
     "_partials/record.html": RECORD,
-    "home.statementsjson.json": '{"version": 1, "statements": [{{ range $i, $page := where site.RegularPages '
-                                '"Section" "statements" }}{{ if $i }},{{ end }}\n'
-                                '{{ partialCached "record.html" $page $page | jsonify }}{{ end }}\n]}\n',
-    "home.statementsjsonl.jsonl": '{{ range where site.RegularPages "Section" "statements" }}'
-                                  '{{ merge (partialCached "record.html" . .) (dict "markdown" .RawContent '
-                                  '"text" .Plain) | jsonify }}\n{{ end }}',
+    "_partials/versions.html": VERSIONS,
+    "home.statementsjson.json": '{"version": 1, "statements": [{{ $first := true }}' + EVERY_STATEMENT
+                                + '{{ if not $first }},{{ end }}{{ $first = false }}\n'
+                                '{{ partialCached "record.html" . .RelPermalink | jsonify }}'
+                                '{{ end }}{{ end }}\n]}\n',
+    "home.statementsjsonl.jsonl": EVERY_STATEMENT + '{{ merge (partialCached "record.html" . .RelPermalink) '
+                                  '(dict "markdown" .RawContent "text" .Plain) | jsonify }}\n'
+                                  '{{ end }}{{ end }}',
     "home.statementscsv.csv": CSV,
     "page.citejson.json": CITE_JSON,
     "page.citebib.bib": "@misc{ {{- .Params.slug }},\n"
