@@ -270,8 +270,7 @@ def file_signature(path: str, racy_after: int) -> Signature | None:
     a file last changed before `racy_after`, a moment safely past (as git does), since a file
     changed again within the same tick of the file system's clock would otherwise keep its
     signature with new bytes; None too when the file cannot be looked at."""
-    signature = _signature(path)
-    return signature if signature is not None and signature[1] < racy_after else None
+    return _kept(_signature(path), racy_after)
 
 
 def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
@@ -281,8 +280,7 @@ def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tup
     signature = _signature(path)
     if signature is not None and entry is not None and entry[3] == signature:
         return entry[0], signature
-    kept = signature if signature is not None and signature[1] < racy_after else None
-    return digest_of_file(path), kept
+    return digest_of_file(path), _kept(signature, racy_after)
 
 
 def _signature(path: str) -> Signature | None:
@@ -291,6 +289,10 @@ def _signature(path: str) -> Signature | None:
     except OSError:
         return None
     return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _kept(signature: Signature | None, racy_after: int) -> Signature | None:
+    return signature if signature is not None and signature[1] < racy_after else None
 
 
 class ParsedStore:
