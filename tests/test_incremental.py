@@ -357,7 +357,9 @@ def test_the_spare_site_is_listed_by_another_process_while_the_content_is_read(
     monkeypatch.setattr(write, "folder_contents", listing)
     (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
     build(content, site)
-    [(pid, folder)] = [line.split() for line in listers.read_text().splitlines()]  # listed once
+    listed = [line.split() for line in listers.read_text().splitlines()]
+    assert len(listed) == 1, listed  # listed once
+    [(pid, folder)] = listed
     assert folder == str(spare)  # where it is, before it is moved to be brought up to date
     assert int(pid) != os.getpid()
     assert tree(site) == clean_build(content, tmp_path)
@@ -400,10 +402,15 @@ def test_a_build_that_fails_leaves_the_site_as_it_was(failure: BaseException, ke
     (content / "statements/s-3.md").write_text(statement_text(3, 3, 2020, "S 3", " Edited."))
 
     parent, written = os.getpid(), write._write
+    failed = tmp_path / "failed"
 
     def fail(*args: Any, **kwargs: Any) -> write.Written:
-        if jobs == "2" and os.getpid() == parent:
-            return written(*args, **kwargs)  # with two processes, the forked one fails
+        if jobs == "2" and os.getpid() == parent:  # with two processes, the forked one fails
+            deadline = time.monotonic() + 30
+            while not failed.exists() and time.monotonic() < deadline:  # it has files left to take
+                time.sleep(0.01)
+            return written(*args, **kwargs)
+        failed.touch()
         raise failure
     monkeypatch.setattr(write, "_write", fail)
     try:  # interrupted, the spare is kept; after a disk error (which it may have caused), not
@@ -919,7 +926,8 @@ def test_a_statement_file_is_read_once_when_parsed_and_its_digest_stands_next_ti
         os.utime(path, ns=(an_hour_ago, an_hour_ago))
     hashed: list[str] = []
     original = cache.digest_of_file
-    monkeypatch.setattr(cache, "digest_of_file", lambda path: hashed.append(Path(path).name) or original(path))
+    monkeypatch.setattr(cache, "digest_of_file",
+                        lambda path: hashed.append(Path(path).name) or original(path))
     build(content, tmp_path / "site", "--jobs", "1")
     assert hashed == []  # each file's digest is that of the bytes parsed
     parsed: list[str] = []
