@@ -249,6 +249,13 @@ LISTED = ("meetings", "hosts", "years")
 """The taxonomies whose term pages list statements, in both Hugo sites."""
 LISTED_BY_TWIN = ("issuers", "participants", "observers", "topics")
 """Those the twin adds."""
+TWIN_PAIRED = (("statements/*/index.html", "statements/*/cite.json"),
+               ("statements/*/index.html", "statements/*/cite.bib"),
+               ("meetings/*/index.html", "meetings/*/index.xml"), ("hosts/*/index.html", "hosts/*/index.xml"))
+"""Files of the twin's output (not empty) that come one for each of others: a citation pair for each
+statement page, a feed for each meeting and host page."""
+TWIN_OPEN_DATA = ("statements.json", "statements.jsonl", "statements.csv")
+"""The twin's open data, each one file, not empty."""
 
 
 def hugo_check(every_family: bool) -> Callable[[Workspace], None]:
@@ -268,16 +275,13 @@ def hugo_check(every_family: bool) -> Callable[[Workspace], None]:
                                     f"{len(pages)}: {', '.join(empty[:3]) or 'none written'}); is Hugo "
                                     f"older than the layouts of bench/hugo_site.py?")
         if every_family:
-            counts = {pattern: sum(1 for path in public.glob(pattern) if path.stat().st_size)
-                      for pattern in ("statements/*/index.html", "statements/*/cite.json",
-                                      "statements/*/cite.bib", "meetings/*/index.html",
-                                      "meetings/*/index.xml", "hosts/*/index.html", "hosts/*/index.xml",
-                                      "statements.json", "statements.jsonl", "statements.csv")}
-            values = list(counts.values())
-            if not (values[0] == values[1] == values[2] and values[3] == values[4] and values[5] == values[6]
-                    and values[-3:] == [1, 1, 1]):
-                raise CommandFailed(f"{site.name} did not write every family (files written, not empty: "
-                                    f"{counts})")
+            def count(pattern: str) -> int:
+                return sum(1 for path in public.glob(pattern) if path.stat().st_size)
+            missing = [f"{each} ({count(each)} for {count(of)})" for of, each in TWIN_PAIRED
+                       if count(each) != count(of)]
+            missing += [name for name in TWIN_OPEN_DATA if count(name) != 1]
+            if missing:
+                raise CommandFailed(f"{site.name} did not write every family: {', '.join(missing)}")
     return check
 
 
