@@ -66,6 +66,10 @@ class Workspace:
         """The Hugo site's twin that writes every family communique writes."""
         return self.root / "hugo-every-family"
 
+    def hugo_site(self, every_family: bool) -> Path:
+        """The Hugo site, or its twin if `every_family`."""
+        return self.hugo_every_family if every_family else self.hugo
+
     @property
     def size(self) -> int:
         """How many statement files the corpus has."""
@@ -173,16 +177,15 @@ def clear_communique(workspace: Workspace, run: int) -> None:
     set_aside(workspace, workspace.output)
 
 
-def clear_hugo(workspace: Workspace, run: int) -> None:
-    """No previous output, resources or cache: a cold build."""
+def clear_hugo(workspace: Workspace, run: int, every_family: bool = False) -> None:
+    """No previous output, resources or cache in the Hugo site (or its twin): a cold build."""
     for name in ("public", "resources", ".cache"):
-        set_aside(workspace, workspace.hugo / name)
+        set_aside(workspace, workspace.hugo_site(every_family) / name)
 
 
 def clear_hugo_every_family(workspace: Workspace, run: int) -> None:
     """`clear_hugo` for the twin that writes every family."""
-    for name in ("public", "resources", ".cache"):
-        set_aside(workspace, workspace.hugo_every_family / name)
+    clear_hugo(workspace, run, every_family=True)
 
 
 def install_theme_override(workspace: Workspace) -> None:
@@ -237,7 +240,7 @@ def hugo_commands(tools: Tools, *, search: bool,
     assert hugo is not None
 
     def commands(workspace: Workspace) -> list[Command]:
-        site = workspace.hugo_every_family if every_family else workspace.hugo
+        site = workspace.hugo_site(every_family)
         steps = [([hugo, "--quiet", "--cacheDir", str(site / ".cache")], site)]
         if search and pagefind:
             steps.append(([pagefind, "--site", "public"], site))
@@ -265,7 +268,7 @@ def hugo_check(every_family: bool) -> Callable[[Workspace], None]:
     under another name, or ignores a setting, does less work without a word (with `--quiet`, its
     warnings are not shown), and a benchmark against that would flatter communique."""
     def check(workspace: Workspace) -> None:
-        site = workspace.hugo_every_family if every_family else workspace.hugo
+        site = workspace.hugo_site(every_family)
         public = site / "public"
         for taxonomy in LISTED + (LISTED_BY_TWIN if every_family else ()):
             pages = sorted(public.glob(f"{taxonomy}/*/index.html"))

@@ -898,12 +898,19 @@ def test_a_kept_run_the_live_file_no_longer_holds_is_made_again(tmp_path: Path, 
     assert (tmp_path / "new").read_bytes() == b"".join(pieces)
 
 
-def test_a_statement_file_is_read_again_only_when_its_signature_changes(
-        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(4)})
+def settled_statements(write_site: Callable[..., Path], count: int) -> tuple[Path, int]:
+    """A content folder of `count` statements last changed an hour ago (not racy: their signatures
+    are kept), and that time in nanoseconds."""
+    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(count)})
     an_hour_ago = time.time_ns() - 3600 * 10**9
     for path in content.glob("statements/*.md"):
         os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    return content, an_hour_ago
+
+
+def test_a_statement_file_is_read_again_only_when_its_signature_changes(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content, an_hour_ago = settled_statements(write_site, 4)
     build(content, tmp_path / "site", "--jobs", "1")
     read: list[str] = []
     original = cache.digest_of_file
@@ -920,10 +927,7 @@ def test_a_statement_file_is_read_again_only_when_its_signature_changes(
 
 def test_a_statement_file_is_read_once_when_parsed_and_its_digest_stands_next_time(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(4)})
-    an_hour_ago = time.time_ns() - 3600 * 10**9
-    for path in content.glob("statements/*.md"):  # not racy: their signatures are kept
-        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    content, an_hour_ago = settled_statements(write_site, 4)
     hashed: list[str] = []
     original = cache.digest_of_file
     monkeypatch.setattr(cache, "digest_of_file",
@@ -943,10 +947,7 @@ def test_a_statement_file_that_could_not_be_read_is_read_again_next_time(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Its signature does not stand for bytes never read: made readable again (`chmod` changes
     neither its size, its time nor its inode), it is read."""
-    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(3)})
-    an_hour_ago = time.time_ns() - 3600 * 10**9
-    for path in content.glob("statements/*.md"):
-        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    content, _ = settled_statements(write_site, 3)
     read = validate.read_source
     monkeypatch.setattr(validate, "read_source", lambda source: (
         (None, [Problem(source.path, None, None, "the file cannot be read: Permission denied")])
@@ -960,10 +961,7 @@ def test_a_statement_file_that_could_not_be_read_is_read_again_next_time(
 
 def test_the_dev_server_sees_a_file_saved_while_it_was_read(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    content = write_site({f"statements/s-{n}.md": statement_text(n, 0, 2020, f"S {n}") for n in range(3)})
-    an_hour_ago = time.time_ns() - 3600 * 10**9
-    for path in content.glob("statements/*.md"):
-        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    content, an_hour_ago = settled_statements(write_site, 3)
     options = Options(content=content, output=tmp_path / "served", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
                       jobs=1)
     served = ParseCache()
