@@ -347,7 +347,7 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     are the index files of the years the search cache holds: see `keep_in_place`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
-    own) while the other pages are rendered, and then while the index files of the years the
+    own) while the other pages are kept or rendered, and then while the index files of the years the
     cache holds are written: the two share the cores instead of taking turns. This process then
     renders no share of the pages (it would hold up the indexing, which it drives), nor before
     (the processes that render the rest would start with what it kept).
@@ -358,10 +358,12 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
              else set())
     local = not options.search
     progress.stage(f"rendering {count(len(output.thunks), 'file')}")
-    written = keep_in_place(staged, reuse, ((path, known) for path in output.thunks if (known := kept(path))))
+    written = keep_in_place(staged, reuse, ((path, known) for path in pages if (known := kept(path))))
     written.update(write_files(staged, sorted(pages - written.keys()), render, key, reuse, options.jobs,
                                local))
     with search_index(staged, checked, options, dict(written)) if options.search else nullcontext() as index:
+        written.update(keep_in_place(staged, reuse, ((path, known) for path in output.thunks
+                                                     if path not in pages and (known := kept(path)))))
         written.update(write_files(staged, sorted(output.thunks.keys() - pages - written.keys()), render, key,
                                    reuse, options.jobs, local))
         if index is not None:
