@@ -29,7 +29,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .models import Statement
 from .output import statement_url
@@ -545,12 +545,19 @@ def read_bundle(bundle: Path) -> dict[str, bytes | None]:
     entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
     wasm = {f"wasm.{lang.get('wasm') or 'unknown'}.pagefind" for lang in entry["languages"].values()}
     files: dict[str, bytes | None] = {}
-    for folder, _, names in os.walk(bundle):
-        for file in names:
-            name = os.path.relpath(os.path.join(folder, file), bundle).replace(os.sep, "/")
-            unused = name.startswith(UNUSED_PREFIXES) or (name.startswith("wasm.") and name not in wasm)
-            files[name] = None if unused else Path(folder, file).read_bytes()
+    for name, path in _files_below(bundle):
+        unused = name.startswith(UNUSED_PREFIXES) or (name.startswith("wasm.") and name not in wasm)
+        files[name] = None if unused else Path(path).read_bytes()
     return files
+
+
+def _files_below(folder: Path) -> Iterator[tuple[str, str]]:
+    """Every file below `folder`: its name there (with `/`) and its path."""
+    root = str(folder)
+    for below, _, names in os.walk(root):
+        prefix = below[len(root) + 1:].replace(os.sep, "/")
+        for name in names:
+            yield (f"{prefix}/{name}" if prefix else name), os.path.join(below, name)
 
 
 def open_cache_entry(entry: Path) -> dict[str, str] | None:
@@ -566,8 +573,7 @@ def open_cache_entry(entry: Path) -> dict[str, str] | None:
         for name in manifest:
             _relative_parts(name)
         bundle = entry / "bundle"
-        on_disk = {os.path.relpath(os.path.join(folder, name), bundle).replace(os.sep, "/")
-                   for folder, _, names in os.walk(bundle) for name in names}
+        on_disk = {name for name, _ in _files_below(bundle)}
         if on_disk != manifest.keys() or any(name not in manifest for name in REQUIRED_FILES):
             raise ValueError("its files are not the ones its manifest lists")
         os.utime(entry)
@@ -630,10 +636,10 @@ def _digest(data: bytes) -> str:
 
 def _relative_parts(name: str) -> tuple[str, ...]:
     """The parts of a relative path that stays inside its folder; ValueError otherwise."""
-    path = PurePosixPath(name)
-    if path.is_absolute() or not path.parts or any(part in ("", ".", "..") for part in path.parts):
+    parts = tuple(name.split("/"))  # a leading `/`, or two in a row, give an empty part
+    if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"not a relative path inside the folder: {name!r}")
-    return path.parts
+    return parts
 
 
 # Pagefind 1.5 writes its filters in hash-map order, which changes from run to run: the same pages
