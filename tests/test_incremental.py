@@ -1147,3 +1147,16 @@ def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
     build(content, tmp_path / "site", "--clean")
     assert 0 < written < sum(len(text) for text in long_statements(12).values())
     assert tree(tmp_path / "site") == clean
+
+
+@pytest.mark.parametrize("others", [0, 20])  # a few edited statements, and more than `FEW_EDITED`
+def test_a_file_key_names_a_fingerprint_only_in_its_place(others: int) -> None:
+    digest, named, edited = b"k" * 16, bytes(range(16)), bytes(range(100, 116))
+    spare = frozenset(hashlib.blake2b(bytes([n]), digest_size=16).digest() for n in range(others))
+    assert cache.holds_any(digest + b"a" * 16 + edited + b"b" * 16, spare | {edited})
+    assert not cache.holds_any(digest + named, spare | {edited})
+    # Across two fingerprints' places, or within the key's own digest, it is not named.
+    astride = b"x" * 8 + edited + b"y" * 8
+    assert not cache.holds_any(digest + astride, spare | {edited})
+    assert not cache.holds_any(edited + named, spare | {edited})
+    assert cache.holds_any(digest + astride + edited, spare | {edited})

@@ -256,8 +256,21 @@ DIGEST_SIZE = 16
 def holds_any(file_key: bytes, fingerprints: frozenset[bytes]) -> bool:
     """Whether a file key (see `KeyDigests.file_key`) names one of `fingerprints` (each cut to
     `DIGEST_SIZE` bytes)."""
-    return any(file_key[at:at + DIGEST_SIZE] in fingerprints
-               for at in range(DIGEST_SIZE, len(file_key), DIGEST_SIZE))
+    if len(fingerprints) > FEW_EDITED:
+        return any(file_key[at:at + DIGEST_SIZE] in fingerprints
+                   for at in range(DIGEST_SIZE, len(file_key), DIGEST_SIZE))
+    for fingerprint in fingerprints:  # a search of the bytes, where it stands at a fingerprint's place
+        at = file_key.find(fingerprint, DIGEST_SIZE)
+        while at != -1:
+            if at % DIGEST_SIZE == 0:
+                return True
+            at = file_key.find(fingerprint, at + 1)
+    return False
+
+
+FEW_EDITED = 8
+"""Up to this many fingerprints, `holds_any` searches a key for each in turn (a list page's key
+names dozens of statements); beyond, it looks each of the key's up among them."""
 
 
 Signature = tuple[int, int, int]
