@@ -264,6 +264,19 @@ def test_a_damaged_cache_entry_is_rebuilt(
     assert len(index_runs) == 1  # repaired
 
 
+@pytest.mark.parametrize("name", ["../escape", "fragment/../../escape", "/etc/passwd", "fragment//a",
+                                  "fragment/./a", "fragment/", "", ".", "..", "a/.."])
+def test_a_cached_file_name_must_stay_inside_its_folder(name: str) -> None:
+    with pytest.raises(ValueError, match="not a relative path inside the folder"):
+        search._relative_parts(name)
+
+
+def test_a_cached_file_name_is_cut_into_its_folders() -> None:
+    assert search._relative_parts("fragment/en_1a2b.pf_fragment") == ("fragment", "en_1a2b.pf_fragment")
+    assert search._relative_parts("pagefind-entry.json") == ("pagefind-entry.json",)
+    assert search._relative_parts("a..b/.c") == ("a..b", ".c")
+
+
 def test_cache_key_covers_every_page_byte_and_the_tool() -> None:
     pages = {"statements/a/index.html": b"<p>one</p>", "statements/b/index.html": b"<p>two</p>"}
     key = search.cache_key(pages, "pagefind 1.5.2", "en")
