@@ -347,8 +347,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     are the index files of the years the search cache holds: see `keep_in_place`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
-    own) while the other pages are kept or rendered, and then while the index files of the years the
-    cache holds are written: the two share the cores instead of taking turns. This process then
+    own) while the other pages are kept or rendered, and then while the index files of the years
+    the cache holds are written: the two share the cores instead of taking turns. This process then
     renders no share of the pages (it would hold up the indexing, which it drives), nor before
     (the processes that render the rest would start with what it kept).
     """
