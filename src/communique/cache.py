@@ -464,7 +464,8 @@ def _by_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """Pickles an instance of the dataclass `cls` as a call of the class with its fields, in
     order: unpickling then runs the class's own `__init__`, where the dataclasses' default
     pickling looks the fields up again for every instance (a third of loading the store)."""
-    assert all(f.init for f in fields(cls)), f"{cls.__name__} has a field its __init__ does not take"
+    # `attrgetter` of one name gives the value, not a tuple of it.
+    assert len(fields(cls)) > 1 and all(f.init for f in fields(cls)), f"{cls.__name__} is not pickled so"
     values = operator.attrgetter(*(f.name for f in fields(cls)))
     return lambda instance: (cls, values(instance))
 
