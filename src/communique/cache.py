@@ -42,11 +42,14 @@ from .problems import Problem
 from .stamp import (
     PACKAGE,
     OpenPayload,
+    Signature,
     cache_root,
+    kept_signature,
     open_payload,
     output_identity,
     read_checked,
     read_payload,
+    signature,
     write_checked,
     write_payload,
 )
@@ -273,41 +276,19 @@ FEW_EDITED = 8
 names dozens of statements); beyond, it looks each of the key's up among them."""
 
 
-Signature = tuple[int, int, int]
-"""A file's size, modification time and inode."""
 ParsedEntry = tuple[bytes, ParsedFile, list[Problem], Signature | None]
 """A statement file's digest, what parsing it gave, the problems found, and the file's signature
 when it can stand for the digest (see `current_digest`)."""
 
 
-def file_signature(path: str, racy_after: int) -> Signature | None:
-    """A file's signature (size, time, inode), if it can stand for its bytes next time: only for
-    a file last changed before `racy_after`, a moment safely past (as git does), since a file
-    changed again within the same tick of the file system's clock would otherwise keep its
-    signature with new bytes; None too when the file cannot be looked at."""
-    return _kept(_signature(path), racy_after)
-
-
 def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
     """The digest of a file's bytes (see `source_digest`), and its signature if that can stand
-    for them next time (see `file_signature`). The file is read only when its signature is not
-    the one stored with `entry`."""
-    signature = _signature(path)
-    if signature is not None and entry is not None and entry[3] == signature:
-        return entry[0], signature
-    return digest_of_file(path), _kept(signature, racy_after)
-
-
-def _signature(path: str) -> Signature | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
-def _kept(signature: Signature | None, racy_after: int) -> Signature | None:
-    return signature if signature is not None and signature[1] < racy_after else None
+    for them next time (see `stamp.file_signature`). The file is read only when its signature is
+    not the one stored with `entry`."""
+    found = signature(path)
+    if found is not None and entry is not None and entry[3] == found:
+        return entry[0], found
+    return digest_of_file(path), kept_signature(found, racy_after)
 
 
 class ParsedStore:

@@ -8,7 +8,6 @@ context, compared by value, so a page is re-rendered exactly when something it s
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Hashable, Mapping, Sized
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -21,7 +20,7 @@ from .discover import SourceFile, find_statement_files
 from .indexes import SiteIndex
 from .models import Correction, Entity, Listing, Meeting, Person, Statement
 from .problems import Problem
-from .stamp import RACY_NS
+from .stamp import RACY_NS, Signature, file_signature, signature
 from .validate import ParsedFile, still_holds
 
 CONFIG_FILES = ("site.yaml", "countries.yaml", "organisations.yaml")
@@ -30,25 +29,13 @@ _AS_IS = frozenset({str, int, float, bool, type(None), bytes, PartialDate, Entit
 """Values that are their own key: immutable and cheap to hash."""
 
 
-FileStamp = tuple[int, int, int]
-"""A file's modification time, size and inode."""
-
-
-def _stamp(path: Path | str) -> FileStamp:
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return (0, -1, 0)
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
 @dataclass(slots=True)
 class ParseCache:
     """Parsed statement files of the previous build."""
 
     key: Hashable = None
     """What every entry depends on: the list of files and the config files' stamps."""
-    entries: dict[str, tuple[FileStamp | None, ParsedFile, list[Problem]]] = field(default_factory=dict)
+    entries: dict[str, tuple[Signature | None, ParsedFile, list[Problem]]] = field(default_factory=dict)
     """Relative path to (stamp, parsed file, problems)."""
     hits: int = 0
     """Files reused by the last build."""
@@ -72,7 +59,7 @@ class ParseCache:
 
     def start(self, content: Path, sources: list[SourceFile]) -> None:
         """Begin a build: forget everything if the set of files or the configuration changed."""
-        key = (tuple(s.relative for s in sources), tuple(_stamp(content / f) for f in CONFIG_FILES))
+        key = (tuple(s.relative for s in sources), tuple(signature(content / f) for f in CONFIG_FILES))
         if key != self.key:
             self.entries.clear()
             self.key = key
@@ -83,22 +70,22 @@ class ParseCache:
         entry = self.entries.get(source.relative)
         if entry is None:
             return None
-        if (self.changed is None or source.absolute in self.changed) and entry[0] != _stamp(source.absolute):
+        if (self.changed is None or source.absolute in self.changed) and (
+                entry[0] is None or entry[0] != signature(source.absolute)):
             return None
         if not still_holds(entry[1], source):
             return None
         self.hits += 1
         return entry[1], entry[2]
 
-    def stamp(self, source: SourceFile) -> FileStamp | None:
+    def stamp(self, source: SourceFile) -> Signature | None:
         """The file's stamp, to be taken before it is read (see `put`); None for a file changed so
         recently (within `RACY_NS`) that another write within the same tick of the file system's
         clock could leave its stamp as it is."""
-        stamp = _stamp(source.absolute)
-        return stamp if stamp[0] < time.time_ns() - RACY_NS else None
+        return file_signature(source.absolute, time.time_ns() - RACY_NS)
 
     def put(self, source: SourceFile, parsed: ParsedFile, problems: list[Problem],
-            stamp: FileStamp | None) -> None:
+            stamp: Signature | None) -> None:
         """Remember a file's result, with the `stamp` the file had before it was read (a change
         made while it was read is seen next time). A file stamped None is read again next time."""
         self.entries[source.relative] = (stamp, parsed, problems)

@@ -35,6 +35,31 @@ RACY_NS = 2_000_000_000
 PACKAGE = Path(__file__).resolve().parent
 """communique's own files: a change to them (an upgrade, an edit in a checkout) is a change."""
 
+Signature = tuple[int, int, int]
+"""A file's size, modification time and inode."""
+
+
+def signature(path: str | os.PathLike[str]) -> Signature | None:
+    """A file's signature; None when it cannot be looked at."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def file_signature(path: str | os.PathLike[str], racy_after: int) -> Signature | None:
+    """A file's signature, if it can stand for its bytes next time: only for a file last changed
+    before `racy_after`, a moment safely past (as git does), since a file changed again within
+    the same tick of the file system's clock would otherwise keep its signature with new bytes;
+    None too when the file cannot be looked at."""
+    return kept_signature(signature(path), racy_after)
+
+
+def kept_signature(found: Signature | None, racy_after: int) -> Signature | None:
+    """`found`, if it can stand for the file's bytes next time (see `file_signature`)."""
+    return found if found is not None and found[1] < racy_after else None
+
 
 def default_theme_dir() -> Path:
     """The default theme: inside the installed package, or `templates/` of a source checkout."""
