@@ -17,6 +17,7 @@ import os
 import pickle
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,11 +248,11 @@ def _write_summed(path: Path, kind: bytes, fill: Callable[[_Summing], object]) -
     header = _header(kind)
     try:
         with temporary.open("wb") as file:
-            file.write(header + bytes(32))
+            file.write(header + bytes(CHECKSUM_SIZE))
             out = _Summing(file)
             fill(out)
             file.seek(len(header))
-            file.write(out.digest.digest())
+            file.write(out.digest())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -263,11 +264,15 @@ class _Summing:
 
     def __init__(self, file: BinaryIO) -> None:
         self.file = file
-        self.digest = hashlib.blake2b(digest_size=32)
+        self.checksum = 0
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
+        self.checksum = zlib.crc32(data, self.checksum)
         return self.file.write(data)
+
+    def digest(self) -> bytes:
+        """The checksum of what was written."""
+        return _checksum_bytes(self.checksum)
 
 
 def read_checked(path: Path, kind: bytes) -> object | None:
@@ -291,8 +296,8 @@ def read_payload(path: Path, kind: bytes) -> bytes | None:
     except OSError:
         return None
     header = _header(kind)
-    checksum, payload = data[len(header):len(header) + 32], data[len(header) + 32:]
-    if not data.startswith(header) or hashlib.blake2b(payload, digest_size=32).digest() != checksum:
+    checksum, payload = data[len(header):len(header) + CHECKSUM_SIZE], data[len(header) + CHECKSUM_SIZE:]
+    if not data.startswith(header) or _checksum_bytes(zlib.crc32(payload)) != checksum:
         return None
     return payload
 
@@ -313,7 +318,7 @@ class OpenPayload:
     def intact(self) -> bool:
         """Whether the payload's bytes can be read and have the recorded checksum. They are
         read and hashed in large chunks, which let other threads run meanwhile."""
-        digest = hashlib.blake2b(digest_size=32)
+        checksum = 0
         offset = self.start
         while offset < self.end:
             try:
@@ -322,9 +327,9 @@ class OpenPayload:
                 return False
             if not chunk:
                 return False
-            digest.update(chunk)
+            checksum = zlib.crc32(chunk, checksum)
             offset += len(chunk)
-        return digest.digest() == self.checksum
+        return _checksum_bytes(checksum) == self.checksum
 
 
 CHUNK = 1 << 22
@@ -342,16 +347,27 @@ def open_payload(path: Path, kind: bytes) -> OpenPayload | None:
         return None
     header = _header(kind)
     try:
-        head = os.pread(fd, len(header) + 32, 0)
+        head = os.pread(fd, len(header) + CHECKSUM_SIZE, 0)
         size = os.fstat(fd).st_size
     except OSError:
         os.close(fd)
         return None
-    if len(head) != len(header) + 32 or not head.startswith(header):
+    if len(head) != len(header) + CHECKSUM_SIZE or not head.startswith(header):
         os.close(fd)
         return None
     return OpenPayload(fd, len(head), size, head[len(header):])
 
 
+CHECKSUM_SIZE = 4
+"""Bytes of the checksum after a cache file's header: a CRC-32 of the payload, which finds a file
+cut short or damaged (what it is for: nobody forges a cache file beside the output) five times
+faster than a BLAKE2 digest, and a build checks the whole parsed store, about 100 MB at 10,000
+statements."""
+
+
+def _checksum_bytes(checksum: int) -> bytes:
+    return checksum.to_bytes(CHECKSUM_SIZE, "big")
+
+
 def _header(kind: bytes) -> bytes:
-    return kind + b" " + __version__.encode() + b"\n"
+    return kind + b" " + __version__.encode() + b" crc32\n"
