@@ -277,6 +277,30 @@ def test_a_cached_file_name_is_cut_into_its_folders() -> None:
     assert search._relative_parts("a..b/.c") == ("a..b", ".c")
 
 
+def _filter_value(value: str, pages: list[int]) -> bytes:
+    """One value of a Pagefind filter file, `[value, [page, …]]`, in CBOR."""
+    return (search._cbor_head(4, 2) + search._cbor_string(value) + search._cbor_head(4, len(pages))
+            + b"".join(search._cbor_head(0, page) for page in pages))
+
+
+def test_a_filter_s_values_are_put_in_order_whatever_their_encoding() -> None:
+    # Page numbers of one to nine bytes, a value of more than 23 bytes (a longer head), and a
+    # value whose list holds a list (CBOR that is not walked by the short cuts for numbers and
+    # short texts).
+    pages = [0, 23, 24, 255, 256, 65_535, 65_536, 2**32 - 1, 2**32]
+    long = "a value longer than twenty-three bytes"
+    nested = (search._cbor_head(4, 2) + search._cbor_string("zz") + search._cbor_head(4, 1)
+              + search._cbor_head(4, 1) + search._cbor_string(long))
+    values = [_filter_value("zeta", pages), _filter_value(long, pages[::-1]), nested,
+              _filter_value("alpha", [7])]
+    head = search._cbor_head(4, 2) + search._cbor_string("country") + search._cbor_head(4, len(values))
+    ordered = search._sorted_filter(head + b"".join(values))
+    assert ordered == head + values[1] + values[3] + values[0] + values[2]
+    assert search._sorted_filter(ordered) == ordered
+    with pytest.raises((ValueError, IndexError)):
+        search._sorted_filter(head + b"".join(values)[:-1])
+
+
 def test_cache_key_covers_every_page_byte_and_the_tool() -> None:
     pages = {"statements/a/index.html": b"<p>one</p>", "statements/b/index.html": b"<p>two</p>"}
     key = search.cache_key(pages, "pagefind 1.5.2", "en")

@@ -717,11 +717,21 @@ def _sorted_meta_filters(meta: bytes, renamed: Mapping[str, str]) -> bytes:
 
 def _sorted_filter(data: bytes) -> bytes:
     """A filter file `[name, [[value, [page, …]], …]]` with its values in order."""
-    _name, (values_at, values_end) = _cbor_array_items(data, 0)
-    items = [data[a:b] for a, b in _cbor_array_items(data, values_at)]
-    items.sort(key=lambda item: _cbor_text(item, _cbor_array_items(item, 0)[0][0]).encode())
-    first_item = _cbor_array_items(data, values_at)[0][0] if items else values_end
-    return data[:first_item] + b"".join(items) + data[values_end:]
+    major, count, name_at = _cbor_read_head(data, 0)
+    if major != 4 or count != 2:
+        raise ValueError("a filter is not a pair of a name and its values")
+    items = _cbor_array_items(data, _cbor_end(data, name_at))
+    if not items:
+        return data
+
+    def value(item: tuple[int, int]) -> bytes:  # the item's first element, right after its head
+        major, _, first = _cbor_read_head(data, item[0])
+        if major != 4:
+            raise ValueError(f"expected a CBOR array at byte {item[0]}")
+        return _cbor_text(data, first).encode()
+
+    ordered = b"".join(data[start:end] for start, end in sorted(items, key=value))
+    return data[:items[0][0]] + ordered + data[items[-1][1]:]
 
 
 def _cbor_head(major: int, value: int) -> bytes:
@@ -756,7 +766,13 @@ def _cbor_end(data: bytes, at: int) -> int:
         at += value
     elif major in (4, 5):
         for _ in range(value * (2 if major == 5 else 1)):
-            at = _cbor_end(data, at)
+            first = data[at]
+            if first < 0x1c:  # an unsigned integer (a filter's page numbers): its head is all of it
+                at += 1 if first < 0x18 else 1 + (1 << (first - 0x18))
+            elif 0x60 <= first < 0x78:  # a short text (a value, a page's name): one byte, then it
+                at += 1 + first - 0x60
+            else:
+                at = _cbor_end(data, at)
     elif major == 6:
         at = _cbor_end(data, at)
     if at > len(data):
