@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page
 
 from communique import search, workers
@@ -299,6 +301,17 @@ def test_a_filter_s_values_are_put_in_order_whatever_their_encoding() -> None:
     assert search._sorted_filter(ordered) == ordered
     with pytest.raises((ValueError, IndexError)):
         search._sorted_filter(head + b"".join(values)[:-1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=40), st.lists(st.integers(0, 2**64 - 1), max_size=12)),
+                max_size=12))
+def test_any_filter_comes_out_as_its_values_sorted(values: list[tuple[str, list[int]]]) -> None:
+    items = [_filter_value(value, pages) for value, pages in values]
+    head = search._cbor_head(4, 2) + search._cbor_string("topic") + search._cbor_head(4, len(items))
+    ordered = search._sorted_filter(head + b"".join(items))
+    by_value = sorted(zip(values, items, strict=True), key=lambda pair: pair[0][0].encode())
+    assert ordered == head + b"".join(item for _, item in by_value)
 
 
 def test_cache_key_covers_every_page_byte_and_the_tool() -> None:
