@@ -47,27 +47,12 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
     """
     out = Output()
     r = Renderer(env, cache)
-    site_lang = str(env.globals["ui_lang"])
-    renderers: dict[str, Renderer] = {site_lang: r}
-
-    def renderer_for(statement: Statement) -> Renderer:
-        lang = ui_language(statement.lang) or site_lang
-        if env_for is None or lang == site_lang:
-            return r
-        if lang not in renderers:
-            renderers[lang] = Renderer(env_for(lang), cache)
-        return renderers[lang]
-
     if cache is not None:
         cache.start()
-    by_id = {s.id: s for s in index.statements}
-    series = {group.slug: Keyed(listed(group.statements)) for group in index.meetings}
-    positions = {s.id: n for group in index.meetings for n, s in enumerate(group.statements)}
+    statement_page = StatementPages(index, r, env_for)
     render_home(out, r, index)
     for statement in index.statements:
-        out.add_page(statement_url(statement.id),
-                     render_statement_page(renderer_for(statement), index, statement, by_id, series,
-                                           positions))
+        out.add_page(statement_url(statement.id), statement_page(statement))
         add_citation_files(out, r, statement, site)
     render_meeting_pages(out, r, index)
     render_host_pages(out, r, index)
@@ -94,6 +79,33 @@ def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCac
     out.add_file("sitemap.xml", File.of(lambda: r.page("sitemap.xml", pages=tuple(sorted(out.pages)))(),
                                         lambda: ("sitemap", tuple(out.pages))))
     return out
+
+
+class StatementPages:
+    """The page of any statement of the `index` (see `render_statement_page`), with `r` or, for a
+    statement in another interface language, a renderer of `env_for(lang)`'s environment: what
+    `render_site` lays out, and what a build renders of a few pages ahead of laying out the rest."""
+
+    def __init__(self, index: SiteIndex, r: Renderer,
+                 env_for: Callable[[str], Environment] | None = None) -> None:
+        self._index, self._r, self._env_for = index, r, env_for
+        self._site_lang = str(r.env.globals["ui_lang"])
+        self._renderers: dict[str, Renderer] = {self._site_lang: r}
+        self._by_id = {s.id: s for s in index.statements}
+        self._series = {group.slug: Keyed(listed(group.statements)) for group in index.meetings}
+        self._positions = {s.id: n for group in index.meetings for n, s in enumerate(group.statements)}
+
+    def __call__(self, statement: Statement) -> Thunk:
+        return render_statement_page(self._renderer_for(statement), self._index, statement, self._by_id,
+                                     self._series, self._positions)
+
+    def _renderer_for(self, statement: Statement) -> Renderer:
+        lang = ui_language(statement.lang) or self._site_lang
+        if self._env_for is None or lang == self._site_lang:
+            return self._r
+        if lang not in self._renderers:
+            self._renderers[lang] = Renderer(self._env_for(lang), self._r.cache)
+        return self._renderers[lang]
 
 
 def translations_of(index: SiteIndex,

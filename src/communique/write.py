@@ -456,19 +456,19 @@ def _place(staged: Staged, previous: Mapping[str, Written], make: Callable[[str]
     key, else its bytes, are unchanged; else the bytes made."""
     old = previous.get(path)
     file_key = key(path)
-    if old is not None and file_key and old.key == file_key and _unchanged(staged, path, old):
+    if old is not None and file_key and old.key == file_key and live_intact(staged.live, path, old):
         return path, _keep(staged, folders, path, old._replace(key=file_key), make)
     data = make(path)
     if isinstance(data, bytes):
         digest = bytes_digest(data)
-        if old is not None and old.digest == digest and _unchanged(staged, path, old):
+        if old is not None and old.digest == digest and live_intact(staged.live, path, old):
             return path, _keep(staged, folders, path, old._replace(key=file_key), make)
         return path, _write(_clear(staged, folders, path), data, file_key, digest)
     target = _clear(staged, folders, path)
     live = (os.path.join(staged.live, path)
-            if old is not None and old.pieces and _unchanged(staged, path, old) else None)
+            if old is not None and old.pieces and live_intact(staged.live, path, old) else None)
     placed = _write(target, data, file_key, previous=(live, old))
-    if old is not None and old.digest == placed.digest and _unchanged(staged, path, old):
+    if old is not None and old.digest == placed.digest and live_intact(staged.live, path, old):
         os.unlink(target)  # the same bytes as the live file: link that one, with today's piece keys
         return path, _keep(staged, folders, path, old._replace(key=file_key, pieces=placed.pieces), make,
                            cleared=True)
@@ -505,10 +505,11 @@ def bytes_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _unchanged(staged: Staged, path: str, old: Written) -> bool:
-    """Whether the live site's file is still the one the manifest records."""
+def live_intact(live: Path, path: str, old: Written) -> bool:
+    """Whether the file at `path` of the live site (in the folder `live`) is still the one the
+    manifest records as `old`."""
     try:
-        info = os.lstat(os.path.join(staged.live, path))
+        info = os.lstat(os.path.join(live, path))
     except OSError:
         return False
     return (info.st_ino, info.st_size, info.st_mtime_ns) == (old.inode, old.size, old.mtime_ns)
