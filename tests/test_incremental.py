@@ -152,6 +152,12 @@ EDITS = st.one_of(
     st.tuples(st.just("edit_template"), st.integers(0, 1000)),
 )
 
+TEXT_EDITS = st.one_of(
+    st.tuples(st.just("edit_body"), st.integers(0, 20)),
+    st.tuples(st.just("edit_translated_body"), st.integers(0, 1)),
+)
+"""The edits of a statement's text alone, which start its year's search index ahead of the build."""
+
 
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,8 +166,11 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def build(content: Path, output: Path, *extra: str) -> None:
+    """A build with two processes; without the search index unless `extra` has `--search`."""
+    search = "--search" in extra
     status = main(["build", "--content", str(content), "--output", str(output), "--now", NOW,
-                   "--no-search", "--quiet", "--jobs", "2", *extra])
+                   *([] if search else ["--no-search"]), "--quiet", "--jobs", "2",
+                   *(flag for flag in extra if flag != "--search")])
     assert status == 0
 
 
@@ -177,7 +186,21 @@ def clean_build(content: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
 @given(edits=st.lists(EDITS, min_size=1, max_size=6))
 def test_incremental_builds_equal_a_clean_build(tmp_path_factory: pytest.TempPathFactory,
                                                 edits: list[tuple[object, ...]]) -> None:
-    root = tmp_path_factory.mktemp("incremental")
+    builds_equal_a_clean_build(tmp_path_factory.mktemp("incremental"), edits)
+
+
+@pytest.mark.usefixtures("forking")
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.one_of(TEXT_EDITS, EDITS), min_size=2, max_size=4))
+def test_incremental_builds_with_search_equal_a_clean_build(tmp_path_factory: pytest.TempPathFactory,
+                                                            edits: list[tuple[object, ...]]) -> None:
+    """The same with the search index, which an edit of a statement's text has indexed ahead of
+    the rest of the build (see `build.index_ahead`)."""
+    builds_equal_a_clean_build(tmp_path_factory.mktemp("incremental-search"), edits, "--search")
+
+
+def builds_equal_a_clean_build(root: Path, edits: list[tuple[object, ...]], *flags: str) -> None:
+    """After each of the `edits`, an incremental build gives the site a clean build gives."""
     content = root / "content"
     (content / "statements").mkdir(parents=True)
     (content / "site.yaml").write_text(SITE_YAML + "theme_dir: theme\n")
@@ -191,17 +214,17 @@ def test_incremental_builds_equal_a_clean_build(tmp_path_factory: pytest.TempPat
     translated.mkdir()
     (translated / "t-0.md").write_text(statement_text(0, 1, 2021, "Translated 0"))
     (translated / "t-0-fr.md").write_text(TRANSLATION)
-    build(content, root / "site")
+    build(content, root / "site", *flags)
     for step, (name, *args) in enumerate(edits):
         edit: Callable[..., None] = getattr(editor, str(name))
         edit(*args)
         live, folder = tree(root / "site"), (root / "site").stat().st_ino
-        build(content, root / "site")
+        build(content, root / "site", *flags)
         if (root / "site").stat().st_ino != folder:  # a new site, so the one it replaced is the spare:
             assert tree(cache.spare_path(root / "site")) == live  # not a byte of it was changed
         # After every edit, not only the last: a later edit that changes every file would hide
         # a file an earlier build left as it was when it should have changed it.
-        build(content, root / f"clean-{step}", "--clean")
+        build(content, root / f"clean-{step}", "--clean", *flags)
         assert tree(root / "site") == tree(root / f"clean-{step}")
 
 

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page
 
+from communique import build as build_module
 from communique import search, workers
 from communique.cache import mirror_path
 from communique.cli import main
@@ -394,8 +395,9 @@ def test_the_mirror_holds_each_indexed_year_s_pages_and_follows_edits(
                  if Path(target).is_relative_to(mirror)]
     assert to_mirror == [f"2024/site/{weimar}"]  # not the five other pages of 2024
     second = mirrored(output)
-    now = second[f"2024/site/{weimar}"]
-    assert now == (output / weimar).stat().st_ino != first[f"2024/site/{weimar}"]
+    # Linked when the page was rendered ahead of the rest of the site (see `build.index_ahead`).
+    assert second[f"2024/site/{weimar}"] != first[f"2024/site/{weimar}"]
+    assert (mirror / f"2024/site/{weimar}").read_bytes() == (output / weimar).read_bytes()
     assert {k: v for k, v in second.items() if k != f"2024/site/{weimar}"} == {
         k: v for k, v in first.items() if k != f"2024/site/{weimar}"}
     assert len([k for k in second if k.startswith("2024/")]) == 6
@@ -663,3 +665,54 @@ def test_the_cache_keeps_the_two_latest_indexes_of_a_year(site: Path, tmp_path: 
     assert len(first) == 1 and len(second) == 2 and len(third) == 2
     assert first < second and third == (second - first) | (third - second)  # the oldest went
     assert filling.is_dir() and indexing.is_dir()
+
+
+def test_an_edited_year_is_indexed_while_the_site_is_laid_out(tmp_path: Path, index_runs: list[list[str]],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit of a statement's text, Pagefind starts on its year before the rest of the
+    site is laid out, and the index is the one a clean build of the same content makes."""
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    edited = content / "statements/2022/2022-05-11-small-group-marrakech.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nThey also discussed QUOKKAWORD.\n",
+                      encoding="utf-8")
+    started = threading.Event()
+    run_pagefind, render_site = search.run_pagefind, build_module.render_site
+    monkeypatch.setattr(search, "run_pagefind", lambda *args: started.set() or run_pagefind(*args))
+
+    def laying_out(*args: object, **kwargs: object) -> object:
+        assert started.wait(timeout=30), "Pagefind had not started when the site was laid out"
+        return render_site(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "render_site", laying_out)
+    index_runs.clear()
+    build(content, output)
+    assert index_runs == [["statements/2022-05-11-small-group-marrakech/index.html"]]
+    cache = tmp_path / ".communique-cache/search"
+    assert [entry.name.partition("-")[0] for entry in cache.iterdir()].count("2022") == 2  # before and after
+    monkeypatch.setattr(build_module, "render_site", render_site)
+    build(content, tmp_path / "clean", "--clean")
+    assert tree(output) == tree(tmp_path / "clean")
+    assert any(b"QUOKKAWORD" in gzip.decompress(data) for name, data in tree(output / "pagefind/2022").items()
+               if name.startswith("fragment/"))
+
+
+@pytest.mark.parametrize("forecast_holds", [True, False])
+def test_a_year_indexed_ahead_serves_only_for_the_same_pages(site: Path, tmp_path: Path,
+                                                               index_runs: list[list[str]],
+                                                               forecast_holds: bool) -> None:
+    """A year indexed ahead is taken when the year's pages are the ones it indexed; else the year
+    is indexed again once it has ended, and the cache keeps no index of the pages forecast."""
+    path = "statements/2022-05-11-small-group-marrakech/index.html"
+    pages = {2022: {path: (site / path).read_bytes()}}
+    forecast = pages[2022][path] if forecast_holds else pages[2022][path].replace(b"</main>", b"KIWI</main>")
+    cache, mirror = tmp_path / "cache", tmp_path / "mirror"
+    with (search.IndexAhead(2022, {}, {path: forecast}, cache, "en", mirror) as early,
+          search.SearchIndexing(pages, cache, mirror=mirror, ahead={2022: early}) as indexing):
+        files = indexing.result()
+    assert len(index_runs) == (1 if forecast_holds else 2)
+    assert files == search.build_search_index(pages, None)
+    assert [entry.name for entry in cache.iterdir() if not entry.name.startswith(".")] == [
+        f"2022-{search.cache_key(pages[2022], search.pagefind_version(search.find_pagefind()), 'en')}"]
+    assert [p.name for p in mirror.iterdir()] == ["2022"]

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -40,14 +41,15 @@ from .discover import SourceFile, find_statement_files
 from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, Registry, load_registry
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
-from .models import Site
+from .models import Site, Statement
 from .options import Options
-from .output import File, Output, statement_url
+from .output import File, Output, Renderer, statement_url
 from .problems import ContentError, Problem, UsageError
 from .progress import Progress, count
-from .render import render_site
+from .render import StatementPages, render_site
 from .search import (
     SEARCH_DIR,
+    IndexAhead,
     SearchIndexing,
     find_pagefind,
     search_cache_dir,
@@ -77,6 +79,7 @@ from .write import (
     check_output_paths,
     folder_contents,
     keep_in_place,
+    live_intact,
     output_lock,
     staged_site,
     unsafe_output,
@@ -267,19 +270,23 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     spare = spare_path(options.output)
     listing = (in_background(partial(folder_contents, spare)) if options.jobs > 1 and not options.clean
                and spare.is_dir() else nullcontext(None))
-    with output_lock(options.output), listing as spare_contents:
+    with output_lock(options.output), listing as spare_contents, ExitStack() as indexing_ahead:
         checked = check_site(options, progress=progress, writes=True, spill=spill)
         collect_from_now_on()
         progress.stage("laying out the site")
         compiled = compiled_templates(options.output, fresh=options.clean)
-        output, copies = render_checked(checked, options.content, shown=options.content_shown,
-                                        compiled=compiled)
+        env, env_for = environments(checked.site, options.content, compiled)
+        previous = Manifest.load(options.output)
+        keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
+        ahead = (index_ahead(checked, previous, options, StatementPages(checked.index, Renderer(env),
+                                                                        env_for), indexing_ahead)
+                 if options.search and not options.clean and previous.global_key == keys else {})
+        output, copies = render_checked(checked, options.content, env, shown=options.content_shown,
+                                        env_for=env_for)
         paths = [*output.thunks, *(name for name, _ in copies)]
         layout = layout_digest(paths)
-        previous = Manifest.load(options.output)
         if options.clean or layout != previous.layout:  # else the last build checked the same paths
             check_output_paths(paths, options.output)
-        keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
         if options.search:
             find_pagefind()  # before any thread: a missing Pagefind fails the build now
         else:  # the links it holds would keep pages this site no longer has on the disk
@@ -292,7 +299,7 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
             edited = edited_fingerprints(previous, statements, layout) if adopt else None
             written = fill(staged, checked, output, copies,
                            KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,
-                           reuse, progress, edited)
+                           reuse, progress, edited, ahead)
             progress.stage("replacing the site")
         Manifest(written, keys, statements, layout).save(options.output)
         outcome = Outcome(len(checked.assembly.published), len(written), checked.problems,
@@ -339,7 +346,8 @@ def collect_from_now_on() -> None:
 
 def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tuple[str, Path]],
          keys: KeyDigests, options: Options, reuse: Mapping[str, Written],
-         progress: Progress, edited: frozenset[bytes] | None = None) -> dict[str, Written]:
+         progress: Progress, edited: frozenset[bytes] | None = None,
+         ahead: Mapping[int, IndexAhead] | None = None) -> dict[str, Written]:
     """Render and write every file into the new site, linking what did not change (with the
     fingerprints of the statements `edited` in their text alone, the key of a file that named
     none of them is taken from the last build, not worked out: see `edited_fingerprints`; such
@@ -361,7 +369,8 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     written = keep_in_place(staged, reuse, ((path, known) for path in pages if (known := kept(path))))
     written.update(write_files(staged, sorted(pages - written.keys()), render, key, reuse, options.jobs,
                                local))
-    with search_index(staged, checked, options, dict(written)) if options.search else nullcontext() as index:
+    with (search_index(staged, checked, options, dict(written), ahead) if options.search
+          else nullcontext()) as index:
         written.update(keep_in_place(staged, reuse, ((path, known) for path in output.thunks
                                                      if path not in pages and (known := kept(path)))))
         written.update(write_files(staged, sorted(output.thunks.keys() - pages - written.keys()), render, key,
@@ -384,13 +393,66 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
 
 
 def search_index(staged: Staged, checked: CheckedSite, options: Options,
-                 pages_written: Mapping[str, Written]) -> SearchIndexing:
+                 pages_written: Mapping[str, Written],
+                 ahead: Mapping[int, IndexAhead] | None = None) -> SearchIndexing:
     """The search index of the statement pages written so far (see `search`), started in the
-    background."""
+    background, or taken from the years indexed `ahead` (see `index_ahead`)."""
     pages = statement_pages_by_year(checked.index.statements, staged.read, staged.locate,
                                     {path: file.digest for path, file in pages_written.items()})
     return SearchIndexing(pages, search_cache_dir(options.output), checked.site.language,
-                          jobs=options.jobs, refresh=options.clean, mirror=mirror_path(options.output))
+                          jobs=options.jobs, refresh=options.clean, mirror=mirror_path(options.output),
+                          ahead=ahead)
+
+
+def index_ahead(checked: CheckedSite, previous: Manifest, options: Options,
+                statement_page: Callable[[Statement], Callable[[], bytes]],
+                stack: ExitStack) -> dict[int, IndexAhead]:
+    """Start indexing the years whose pages an edit changes, before the site is laid out: when
+    only the text of some statements changed since the `previous` build (see
+    `edited_fingerprints`; the caller checks that every file's other inputs are as they were),
+    the pages that can change are those whose keys named one of them.
+    They are rendered at once (by `statement_page`), and each of their years (no more than
+    `options.jobs`) indexed over them and the live site's other pages of the year, left to
+    `stack` to wait for (see `search.IndexAhead`). Indexing, which the build would otherwise
+    start only once the whole site is laid out and its pages written, then runs beside that.
+
+    It is a forecast, checked by the year's cache key once the build has written the pages (see
+    `SearchIndexing`): a year whose pages turn out otherwise is indexed again. No year is started
+    when anything else changed, nor one whose page in the live site is not the file the manifest
+    records."""
+    statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
+    edited = edited_fingerprints(previous, statements, previous.layout)
+    if not edited:
+        return {}
+    by_year: dict[int, list[tuple[str, Statement, Written]]] = {}
+    for statement in checked.index.statements:
+        path = statement_url(statement.id) + "index.html"
+        old = previous.files.get(path)
+        if old is None or len(old.key) < DIGEST_SIZE or old.pieces:
+            return {}
+        by_year.setdefault(statement.date.year, []).append((path, statement, old))
+    years = sorted((year for year, pages in by_year.items()
+                    if any(holds_any(old.key, edited) for _, _, old in pages)), reverse=True)
+    if not years or len(years) > max(1, options.jobs):
+        return {}
+    ahead: dict[int, IndexAhead] = {}
+    for year in years:
+        live: dict[str, tuple[str, bytes]] = {}
+        fresh: dict[str, bytes] = {}
+        for path, statement, old in by_year[year]:
+            if holds_any(old.key, edited):
+                try:
+                    fresh[path] = statement_page(statement)()
+                except TemplateError:  # the build reports it
+                    return ahead
+            elif live_intact(options.output, path, old):
+                live[path] = (os.path.join(options.output, path), old.digest)
+            else:
+                break
+        else:
+            ahead[year] = stack.enter_context(IndexAhead(year, live, fresh, search_cache_dir(options.output),
+                                                         checked.site.language, mirror_path(options.output)))
+    return ahead
 
 
 def record_stamp(options: Options, checked: CheckedSite, fresh: Freshness, outcome: Outcome) -> None:
@@ -466,21 +528,33 @@ def file_stamp(path: Path) -> bytes:
     return f"{path.absolute()}\0{info.st_size}\0{info.st_mtime_ns}".encode()
 
 
-def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
-                   cache: RenderCache | None = None, shown: str = "content",
-                   compiled: Path | None = None) -> tuple[Output, list[tuple[str, Path]]]:
-    """Lay out every page (rendered when asked, see `render_all`) and list the files to copy:
-    the theme's assets, the site's static files and the statements' attachments. Templates are
-    compiled once for all builds in the folder `compiled`, if given."""
-    dirs = theme_dirs(checked.site, content)
-    env = env or make_environment(checked.site, dirs, compiled=compiled)
+def environments(site: Site, content: Path, compiled: Path | None = None, env: Environment | None = None
+                 ) -> tuple[Environment, Callable[[str], Environment]]:
+    """The Jinja environment of the site's language (`env` if given), and a function giving
+    that of another interface language, made when first asked for. Templates are compiled once
+    for all builds in the folder `compiled`, if given."""
+    dirs = theme_dirs(site, content)
+    env = env or make_environment(site, dirs, compiled=compiled)
     envs: dict[str, Environment] = {}
 
     def env_for(lang: str) -> Environment:
         if lang not in envs:
-            envs[lang] = make_environment(checked.site, dirs, lang, compiled)
+            envs[lang] = make_environment(site, dirs, lang, compiled)
         return envs[lang]
 
+    return env, env_for
+
+
+def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
+                   cache: RenderCache | None = None, shown: str = "content",
+                   compiled: Path | None = None, env_for: Callable[[str], Environment] | None = None
+                   ) -> tuple[Output, list[tuple[str, Path]]]:
+    """Lay out every page (rendered when asked, see `render_all`) and list the files to copy:
+    the theme's assets, the site's static files and the statements' attachments. The pages are
+    rendered with `env` and `env_for` (see `environments`), made here if not given."""
+    dirs = theme_dirs(checked.site, content)
+    if env is None or env_for is None:
+        env, env_for = environments(checked.site, content, compiled, env)
     output = render_site(checked.index, checked.site, env, cache, env_for)
     static, problems = find_static_files(content, shown)
     theme = [(name, path, f"theme asset {name}") for name, path in theme_assets(dirs)]

@@ -28,7 +28,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .models import Statement
@@ -216,14 +216,21 @@ class SearchIndexing:
 
     def __init__(self, pages_by_year: Mapping[int, Pages], cache_dir: Path | None,
                  language: str = "en", *, jobs: int = 1, refresh: bool = False,
-                 mirror: Path | None = None) -> None:
+                 mirror: Path | None = None, ahead: Mapping[int, IndexAhead] | None = None) -> None:
+        """`ahead`: years whose indexing was started ahead of the pages' being written (see
+        `IndexAhead`); each serves if the year's pages are those it indexes, and is waited for
+        before anything else touches the year's folder of the mirror."""
         self.years = sorted(pages_by_year, reverse=True)
         self._pages, self._language = pages_by_year, language
         self._cache_dir, self._mirror = cache_dir, mirror
         self._entries: dict[int, Path | None] = {}
         self._scratches: dict[int, Path] = {}
         self._missing: list[int] = []
+        taken: dict[int, Future[Bundle]] = {}
         self._clean_up = CleanUp()
+        for year, started in (ahead or {}).items():
+            if year not in pages_by_year:  # its folder of the mirror is about to go
+                started.take(None, "", language)
         if mirror is not None:
             self._clean_up(prune_mirror, mirror, self.years)
         if self.years:
@@ -232,17 +239,23 @@ class SearchIndexing:
             for year in self.years:
                 key = None if cache_dir is None else cache_key(pages_by_year[year], self._version, language)
                 entry = self._entries[year] = None if cache_dir is None else cache_dir / f"{year}-{key}"
+                early = (ahead or {}).get(year)
+                if early is not None and (indexing := early.take(key, self._version, language)) is not None:
+                    taken[year] = indexing
+                    self._missing.append(year)
+                    continue
                 if refresh or entry is None or not entry.is_dir():
                     self._missing.append(year)
             try:
-                for year in self._missing[:max(1, jobs)]:
+                for year in [year for year in self._missing if year not in taken][:max(1, jobs)]:
                     self._scratches[year] = self._site(year)
             except BaseException:
                 self._remove_scratches()
                 raise
         self._indexing = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="communique-search")
         self._opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="communique-search-cache")
-        self._bundles = {year: self._indexing.submit(self._bundle, year, False) for year in self._missing}
+        self._bundles = {year: taken.get(year) or self._indexing.submit(self._bundle, year, False)
+                         for year in self._missing}
         self._bundles.update((year, self._opening.submit(self._bundle, year, True)) for year in self.years
                              if year not in self._bundles)
 
@@ -288,6 +301,83 @@ class SearchIndexing:
         self._clean_up.wait()
 
 
+class IndexAhead:
+    """One year's index, started before the build lays out and writes the site: over the pages
+    the build expects the year to have (the live site's, and the few it rendered at once, see
+    `build.index_ahead`), linked into the year's folder of the `mirror` (see `mirror_site`).
+
+    The build's `SearchIndexing` takes it (`take`) when the year's pages turn out to be exactly
+    those, by their cache key; else it waits for it before touching the year's folder. A
+    context manager that waits for it on leaving, and then drops the index from the cache if it
+    was not taken: the cache holds only indexes of pages a build published."""
+
+    def __init__(self, year: int, live: Mapping[str, tuple[str, bytes]], fresh: Mapping[str, bytes],
+                 cache_dir: Path, language: str, mirror: Path) -> None:
+        """`live`: the pages kept from the live site, by output path, with their file and the
+        digest of their bytes; `fresh`: the pages rendered anew, with their bytes."""
+        self.year = year
+        self._cache_dir = cache_dir
+        self._clean_up = CleanUp()
+        self._future: Future[Bundle] | None = None
+        self._taken = False
+        pagefind = find_pagefind()
+        self._version, self._language = pagefind_version(pagefind), language
+        mirror.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".ahead-", dir=mirror))  # not a year's: see `prune_mirror`
+        try:
+            files = {path: file for path, (file, _) in live.items()}
+            for number, (path, data) in enumerate(fresh.items()):
+                files[path] = os.path.join(folder, f"{number}.html")
+                Path(files[path]).write_bytes(data)
+            digests = {path: digest for path, (_, digest) in live.items()}
+            digests.update((path, bytes_digest(data)) for path, data in fresh.items())
+            pages = PageFiles(sorted(files), lambda path: Path(files[path]).read_bytes(), files.__getitem__,
+                              digests)
+            self.key = cache_key(pages, self._version, language)
+            self._entry = cache_dir / f"{year}-{self.key}"
+            if self._entry.is_dir():
+                return  # the build's indexing takes it from the cache
+            site = mirror_site(pages, mirror / str(year))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # the mirror holds links to the fresh pages
+        if site is None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="communique-search-ahead")
+        self._future = self._executor.submit(year_bundle, pagefind, self._version, pages, language,
+                                             self._entry, year, self._clean_up, cached=False, scratch=site,
+                                             kept=True, prune=False)
+
+    def take(self, key: str | None, version: str, language: str) -> Future[Bundle] | None:
+        """The indexing under way, if it is of the pages whose cache key is `key` (by the same
+        Pagefind, for the same language); else None, once it has ended."""
+        if self._future is None:
+            return None
+        if key == self.key and (version, language) == (self._version, self._language):
+            self._taken = True
+            return self._future
+        self._finish()
+        return None
+
+    def _finish(self) -> None:
+        if self._future is not None:
+            self._executor.shutdown(wait=True)
+            if self._future.exception() is not None:
+                log.info("search index of %s, indexed ahead: %s", self.year, self._future.exception())
+        self._clean_up.wait()
+
+    def __enter__(self) -> IndexAhead:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self._finish()
+        if self._future is None:
+            return
+        if self._taken:
+            prune_cache(self._cache_dir, self.year)
+        else:
+            shutil.rmtree(self._entry, ignore_errors=True)
+
+
 class CleanUp:
     """Removals (`clean_up(remove, *args)`) done by threads of their own, so that the build
     need not wait for hundreds of files to go, until `wait` waits for them: the indexing ends
@@ -325,13 +415,13 @@ def is_runtime(name: str) -> bool:
 
 def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry: Path | None,
                 year: int, clean_up: CleanUp, *, cached: bool = True, scratch: Path | None = None,
-                kept: bool = False) -> Bundle:
+                kept: bool = False, prune: bool = True) -> Bundle:
     """One year's index: from the cache `entry` when it may be `cached` there and its files are,
     else built, from the pages in `scratch` if they are there already (see `scratch_site`; a
     folder of the mirror when `kept`, see `mirror_site`). Pagefind writes the bundle straight
     into the new cache entry's folder, so that its files are written once, and nothing of it is
-    removed but what the search page does not use. Scratch folders and old cache entries are
-    removed by `clean_up` (see `CleanUp`)."""
+    removed but what the search page does not use. Scratch folders and, if asked to `prune`,
+    old cache entries are removed by `clean_up` (see `CleanUp`)."""
     def build(root: Path | None = None, disposable: bool = True) -> dict[str, bytes]:
         log.info("search index of %s: indexing %d page(s)", year, len(pages))
         root = root or scratch_site(pages, entry.parent if entry is not None else None)
@@ -350,7 +440,7 @@ def year_bundle(pagefind: Path, version: str, pages: Pages, language: str, entry
                 clean_up(shutil.rmtree, bundle_dir, True)
             if staging is not None:
                 clean_up(shutil.rmtree, staging, True)
-        if entry is not None:
+        if entry is not None and prune:
             clean_up(prune_cache, entry.parent, year)
         return bundle
 
