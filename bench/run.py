@@ -91,8 +91,14 @@ def prepare_workspace(size: int, seed: int, *, hugo: bool) -> Workspace:
 
 
 def run_side(workspace: Workspace, side: Side, run: int) -> Sample:
-    """Prepare, then run the side's commands one after the other as one measurement."""
+    """Prepare, then run the side's commands one after the other as one measurement.
+
+    What the last command wrote is flushed to the disk first, untimed (as `hyperfine --prepare
+    sync` would): the two tools take turns, and each would otherwise spend part of its time
+    competing with the write-back of the other's output (Hugo and Pagefind write some 20,000
+    files a run, an edit build of communique a handful)."""
     side.prepare(workspace, run)
+    os.sync()
     total: Sample | None = None
     for argv, cwd in side.commands(workspace):
         sample = run_measured(argv, cwd)
