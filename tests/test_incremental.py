@@ -1183,3 +1183,24 @@ def test_a_file_key_names_a_fingerprint_only_in_its_place(others: int) -> None:
     assert not cache.holds_any(digest + astride, spare | {edited})
     assert not cache.holds_any(edited + named, spare | {edited})
     assert cache.holds_any(digest + astride + edited, spare | {edited})
+
+
+@pytest.mark.parametrize("columns", [
+    lambda columns: [*columns[:-1], columns[-1][:-1]],  # a file's last field missing
+    lambda columns: [columns[0][:-1], *columns[1:]],  # a path missing
+    lambda columns: columns[:-1],  # a field missing for every file
+    lambda columns: [columns[0], *([None] * (len(columns) - 1))],  # not lists
+])
+def test_a_manifest_whose_columns_do_not_match_is_not_trusted(
+        write_site: Callable[..., Path], tmp_path: Path, columns: Callable[[list[Any]], list[Any]]) -> None:
+    """The manifest lists the site's files by columns; columns that do not line up give an
+    empty manifest (a clean build), not an error nor files put together wrongly."""
+    content = write_site(statements(3))
+    build(content, tmp_path / "site")
+    path = cache.manifest_path(tmp_path / "site")
+    identity, found, *rest = stamp.read_checked(path, cache.FORMAT)
+    assert len(cache.Manifest.load(tmp_path / "site").files) == len(found[0]) > 0
+    stamp.write_checked(path, cache.FORMAT, (identity, columns(found), *rest))
+    assert cache.Manifest.load(tmp_path / "site").files == {}
+    build(content, tmp_path / "site")
+    assert tree(tmp_path / "site") == clean_build(content, tmp_path)

@@ -56,7 +56,7 @@ from .stamp import (
 from .validate import ParsedFile, Place
 from .write import Written
 
-FORMAT = b"communique-build-5"
+FORMAT = b"communique-build-6"
 """Change when the manifest's layout or the meaning of its keys changes."""
 
 
@@ -111,11 +111,13 @@ class Manifest:
     """The digest of the paths of the files rendered and copied (see `layout_digest`)."""
 
     def save(self, output: Path) -> None:
-        """Record the site just put in place at `output`. Its files are kept as plain tuples,
-        which pickle and load three times faster than named ones."""
-        files = {path: tuple(file) for path, file in self.files.items()}
-        write_checked(manifest_path(output), FORMAT, (output_identity(output), files, self.global_key,
-                                                      self.statements, self.layout))
+        """Record the site just put in place at `output`. Its files are kept by columns (the
+        paths, then each field of `Written` in a list of its own), which pickle in half the time
+        that a tuple per file takes, and load as fast."""
+        columns = ([list(column) for column in zip(*self.files.values(), strict=True)]
+                   or [[] for _ in Written._fields])
+        write_checked(manifest_path(output), FORMAT, (output_identity(output), [list(self.files), *columns],
+                                                      self.global_key, self.statements, self.layout))
 
     @classmethod
     def load(cls, output: Path) -> Manifest:
@@ -123,12 +125,19 @@ class Manifest:
         found = read_checked(manifest_path(output), FORMAT)
         if not isinstance(found, tuple) or len(found) != 5:
             return cls()
-        identity, files, key, statements, layout = found
-        if (identity != output_identity(output) or not isinstance(files, dict) or not isinstance(key, bytes)
+        identity, columns, key, statements, layout = found
+        if (identity != output_identity(output) or not isinstance(columns, list)
+                or len(columns) != 1 + len(Written._fields) or not isinstance(key, bytes)
                 or not isinstance(statements, dict) or not isinstance(layout, bytes)):
             return cls()
+        paths, *fields = columns
         make = tuple.__new__  # as `Written._make`, less its check of the length: the file is FORMAT's
-        return cls({path: make(Written, values) for path, values in files.items()}, key, statements, layout)
+        try:
+            rows = [make(Written, values) for values in zip(*fields, strict=True)]
+            files = dict(zip(paths, rows, strict=True))
+        except (TypeError, ValueError):  # columns of different lengths, or not columns
+            return cls()
+        return cls(files, key, statements, layout)
 
 
 def layout_digest(paths: Iterable[str]) -> bytes:
