@@ -691,6 +691,10 @@ def test_an_edited_year_is_indexed_while_the_site_is_laid_out(tmp_path: Path, in
     assert index_runs == [["statements/2022-05-11-small-group-marrakech/index.html"]]
     cache = tmp_path / ".communique-cache/search"
     assert [entry.name.partition("-")[0] for entry in cache.iterdir()].count("2022") == 2  # before and after
+    started.clear()
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nAnd QUOKKAWORD again.\n", encoding="utf-8")
+    build(content, output)
+    assert [entry.name.partition("-")[0] for entry in cache.iterdir()].count("2022") == 2  # the oldest went
     monkeypatch.setattr(build_module, "render_site", render_site)
     build(content, tmp_path / "clean", "--clean")
     assert tree(output) == tree(tmp_path / "clean")

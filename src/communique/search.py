@@ -354,6 +354,8 @@ class IndexAhead:
             return None
         if key == self.key and (version, language) == (self._version, self._language):
             self._taken = True
+            # Once stored, the older entries of the year go, while the build goes on.
+            self._future.add_done_callback(lambda _: self._clean_up(prune_cache, self._cache_dir, self.year))
             return self._future
         self._finish()
         return None
@@ -370,11 +372,7 @@ class IndexAhead:
 
     def __exit__(self, *error: object) -> None:
         self._finish()
-        if self._future is None:
-            return
-        if self._taken:
-            prune_cache(self._cache_dir, self.year)
-        else:
+        if self._future is not None and not self._taken:
             shutil.rmtree(self._entry, ignore_errors=True)
 
 
