@@ -468,6 +468,21 @@ def test_an_unchanged_site_is_left_as_it_is(write_site: Callable[..., Path], tmp
     assert {p: p.stat().st_ino for p in (tmp_path / "site").rglob("*")} == before
 
 
+def test_the_stamps_taken_in_one_walk_are_those_taken_one_by_one(write_site: Callable[..., Path]) -> None:
+    """`freshness` takes the last build's stamp and this one's in one walk: each is the stamp
+    `inputs_stamp` takes alone, a file counting by its bytes in those whose instant it is not
+    older than."""
+    content = write_site(statements(3))
+    for n, age in enumerate((1, 5, 9)):  # seconds before now
+        os.utime(content / f"statements/s-{n}.md", ns=(time.time_ns() - age * 10**9,) * 2)
+    options = Options(content=content, output=content.parent / "site")
+    instants = (time.time_ns() - 7 * 10**9, time.time_ns() - 3 * 10**9, time.time_ns() + 10**9)
+    alone = tuple(stamp.inputs_stamp(options, (), instant) for instant in instants)
+    assert len(set(alone)) == 3  # each instant takes another set of files by their bytes
+    assert stamp.inputs_stamps(options, (), instants) == alone
+    assert stamp.inputs_stamps(options, (), instants[::-1]) == alone[::-1]
+
+
 def test_an_edit_in_the_same_clock_tick_is_seen(write_site: Callable[..., Path], tmp_path: Path) -> None:
     content = write_site({"statements/one.md": statement_text(1, 0, 2020, "One")})
     source = content / "statements/one.md"

@@ -132,13 +132,15 @@ def freshness(options: Options) -> Freshness:
     racy_after = time.time_ns() - RACY_NS
     previous = None if options.clean else load_stamp(options.output)
     if previous is not None:
-        holds = (previous.inputs == inputs_stamp(options, previous.extra_dirs, previous.racy_after)
+        # Both stamps in one walk: as the last build would take it, and as this one does.
+        before, now = inputs_stamps(options, previous.extra_dirs, (previous.racy_after, racy_after))
+        holds = (previous.inputs == before
                  and (previous.valid_from is None or previous.valid_from <= options.now.timestamp())
                  and (previous.valid_until is None or options.now.timestamp() < previous.valid_until))
         if holds:
             return Freshness(previous.inputs, previous.racy_after, previous.extra_dirs, previous)
-    extra_dirs = previous.extra_dirs if previous else ()
-    return Freshness(inputs_stamp(options, extra_dirs, racy_after), racy_after, extra_dirs, None)
+        return Freshness(now, racy_after, previous.extra_dirs, None)
+    return Freshness(inputs_stamp(options, (), racy_after), racy_after, (), None)
 
 
 def up_to_date(options: Options, stamp: Stamp) -> Outcome:
@@ -157,22 +159,33 @@ def inputs_stamp(options: Options, extra_dirs: Iterable[str], racy_after: int) -
     two seconds on some file systems), so a file changed at or after `racy_after` is stamped
     by its bytes as well: an edit made while the stamp was taken is never missed.
     """
-    digest = hashlib.blake2b(FORMAT + __version__.encode(), digest_size=20)
+    return inputs_stamps(options, extra_dirs, (racy_after,))[0]
+
+
+def inputs_stamps(options: Options, extra_dirs: Iterable[str],
+                  racy_after: tuple[int, ...]) -> tuple[bytes, ...]:
+    """`inputs_stamp` for each instant of `racy_after`, in one walk of the folders."""
+    digests = [hashlib.blake2b(FORMAT + __version__.encode(), digest_size=20) for _ in racy_after]
     settings = (str(options.content.absolute()), str(options.output.absolute()), options.base_url,
                 options.drafts, options.search)
-    digest.update(repr(settings).encode())
     content = options.content.absolute()
+    _update(digests, repr(settings).encode())
     for folder in (str(content), str(PACKAGE), str(default_theme_dir()), *extra_dirs):
-        digest.update(f"\0{folder}\0".encode())
-        _stamp_tree(digest, folder, racy_after)
-    return digest.digest()
+        _update(digests, f"\0{folder}\0".encode())
+        _stamp_tree(digests, folder, racy_after)
+    return tuple(digest.digest() for digest in digests)
 
 
-def _stamp_tree(digest: hashlib.blake2b, folder: str, racy_after: int) -> None:
+def _update(digests: list[hashlib.blake2b], data: bytes) -> None:
+    for digest in digests:
+        digest.update(data)
+
+
+def _stamp_tree(digests: list[hashlib.blake2b], folder: str, racy_after: tuple[int, ...]) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as error:
-        digest.update(f"!{error.errno}".encode())
+        _update(digests, f"!{error.errno}".encode())
         return
     for entry in entries:
         if entry.name == "__pycache__":
@@ -180,13 +193,16 @@ def _stamp_tree(digest: hashlib.blake2b, folder: str, racy_after: int) -> None:
         try:
             info = entry.stat(follow_symlinks=True)
         except OSError:
-            digest.update(f"{entry.name}\0?\n".encode())
+            _update(digests, f"{entry.name}\0?\n".encode())
             continue
-        digest.update(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode())
+        _update(digests, f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode())
         if stat.S_ISDIR(info.st_mode):
-            _stamp_tree(digest, entry.path, racy_after)
-        elif info.st_mtime_ns >= racy_after:
-            digest.update(file_digest(entry.path))
+            _stamp_tree(digests, entry.path, racy_after)
+        elif info.st_mtime_ns >= min(racy_after):
+            data = file_digest(entry.path)  # read once for every stamp that takes it
+            for digest, instant in zip(digests, racy_after, strict=True):
+                if info.st_mtime_ns >= instant:
+                    digest.update(data)
 
 
 def file_digest(path: str) -> bytes:
