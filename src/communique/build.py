@@ -355,8 +355,9 @@ def fill(staged: Staged, checked: CheckedSite, output: Output, copies: list[tupl
     are the index files of the years the search cache holds: see `keep_in_place`).
 
     With search, the statement pages come first, and Pagefind indexes them (in processes of its
-    own) while the other pages are kept or rendered, and then while the index files of the years
-    the cache holds are written: the two share the cores instead of taking turns. This process then
+    own; a year indexed `ahead` over the same pages is taken as it is, see `index_ahead`) while
+    the other pages are kept or rendered, and then while the index files of the years the cache
+    holds are written: the two share the cores instead of taking turns. This process then
     renders no share of the pages (it would hold up the indexing, which it drives), nor before
     (the processes that render the rest would start with what it kept).
     """
@@ -436,6 +437,7 @@ def index_ahead(checked: CheckedSite, previous: Manifest, options: Options,
     if not years or len(years) > max(1, options.jobs):
         return {}
     ahead: dict[int, IndexAhead] = {}
+    site = options.output.absolute()
     for year in years:
         live: dict[str, tuple[str, bytes]] = {}
         fresh: dict[str, bytes] = {}
@@ -445,8 +447,8 @@ def index_ahead(checked: CheckedSite, previous: Manifest, options: Options,
                     fresh[path] = statement_page(statement)()
                 except TemplateError:  # the build reports it
                     return ahead
-            elif live_intact(options.output, path, old):
-                live[path] = (os.path.join(options.output, path), old.digest)
+            elif live_intact(site, path, old):
+                live[path] = (os.path.join(site, path), old.digest)
             else:
                 break
         else:
