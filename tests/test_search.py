@@ -720,3 +720,34 @@ def test_a_year_indexed_ahead_serves_only_for_the_same_pages(site: Path, tmp_pat
     assert [entry.name for entry in cache.iterdir() if not entry.name.startswith(".")] == [
         f"2022-{search.cache_key(pages[2022], search.pagefind_version(search.find_pagefind()), 'en')}"]
     assert [p.name for p in mirror.iterdir()] == ["2022"]
+
+
+def test_a_build_that_fails_after_indexing_ahead_leaves_site_and_cache_as_they_were(tmp_path: Path) -> None:
+    """An edit of a statement's text starts its year's index at once; when the build then fails
+    (here a static file in the way of a page, found when the site is laid out), the live site
+    and the search cache are as the last build left them, and the next build is a clean one's."""
+    content, output = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(FULL_SITE, content)
+    build(content, output)
+    live, cache = tree(output), tmp_path / ".communique-cache/search"
+    entries = {entry.name for entry in cache.iterdir()}
+    edited = content / "statements/2022/2022-05-11-small-group-marrakech.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nThey also discussed QUOKKAWORD.\n",
+                      encoding="utf-8")
+    in_the_way = content / "static/statements/2022-05-11-small-group-marrakech/index.html"
+    in_the_way.parent.mkdir(parents=True)
+    in_the_way.write_text("<p>a page of my own</p>\n", encoding="utf-8")
+    indexed: list[str] = []
+    run_pagefind = search.run_pagefind
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "run_pagefind",
+                      lambda *args: indexed.append(str(args[1])) or run_pagefind(*args))
+        status = main(["build", "--content", str(content), "--output", str(output), "--now", NOW, "--quiet"])
+    assert status == 1
+    assert len(indexed) == 1  # the year was indexed ahead, and the build failed after
+    assert tree(output) == live
+    assert {entry.name for entry in cache.iterdir()} == entries
+    shutil.rmtree(content / "static")
+    build(content, output)
+    build(content, tmp_path / "clean", "--clean")
+    assert tree(output) == tree(tmp_path / "clean")
