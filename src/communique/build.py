@@ -278,11 +278,12 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         env, env_for = environments(checked.site, options.content, compiled)
         previous = Manifest.load(options.output)
         keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
-        ahead = (index_ahead(checked, previous, options, StatementPages(checked.index, Renderer(env),
-                                                                        env_for), indexing_ahead)
+        statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
+        statement_page = StatementPages(checked.index, Renderer(env), env_for)
+        ahead = (index_ahead(checked, previous, statements, options, statement_page, indexing_ahead)
                  if options.search and not options.clean and previous.global_key == keys else {})
         output, copies = render_checked(checked, options.content, env, shown=options.content_shown,
-                                        env_for=env_for)
+                                        env_for=env_for, statement_page=statement_page)
         paths = [*output.thunks, *(name for name, _ in copies)]
         layout = layout_digest(paths)
         if options.clean or layout != previous.layout:  # else the last build checked the same paths
@@ -295,7 +296,6 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         # The site before the live one is brought up to date unless every file is to change.
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
-            statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
             edited = edited_fingerprints(previous, statements, layout) if adopt else None
             written = fill(staged, checked, output, copies,
                            KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,
@@ -405,13 +405,13 @@ def search_index(staged: Staged, checked: CheckedSite, options: Options,
                           ahead=ahead)
 
 
-def index_ahead(checked: CheckedSite, previous: Manifest, options: Options,
-                statement_page: Callable[[Statement], Callable[[], bytes]],
+def index_ahead(checked: CheckedSite, previous: Manifest, statements: Mapping[str, tuple[bytes, bytes]],
+                options: Options, statement_page: Callable[[Statement], Callable[[], bytes]],
                 stack: ExitStack) -> dict[int, IndexAhead]:
     """Start indexing the years whose pages an edit changes, before the site is laid out: when
-    only the text of some statements changed since the `previous` build (see
-    `edited_fingerprints`; the caller checks that every file's other inputs are as they were),
-    the pages that can change are those whose keys named one of them.
+    only the text of some `statements` (by id, their fingerprints and shapes) changed since the
+    `previous` build (see `edited_fingerprints`; the caller checks that every file's other
+    inputs are as they were), the pages that can change are those whose keys named one of them.
     They are rendered at once (by `statement_page`), and each of their years (no more than
     `options.jobs`) indexed over them and the live site's other pages of the year, left to
     `stack` to wait for (see `search.IndexAhead`). Indexing, which the build would otherwise
@@ -421,7 +421,6 @@ def index_ahead(checked: CheckedSite, previous: Manifest, options: Options,
     `SearchIndexing`): a year whose pages turn out otherwise is indexed again. No year is started
     when anything else changed, nor one whose page in the live site is not the file the manifest
     records."""
-    statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
     edited = edited_fingerprints(previous, statements, previous.layout)
     if not edited:
         return {}
@@ -549,15 +548,16 @@ def environments(site: Site, content: Path, compiled: Path | None = None, env: E
 
 def render_checked(checked: CheckedSite, content: Path, env: Environment | None = None,
                    cache: RenderCache | None = None, shown: str = "content",
-                   compiled: Path | None = None, env_for: Callable[[str], Environment] | None = None
-                   ) -> tuple[Output, list[tuple[str, Path]]]:
+                   compiled: Path | None = None, env_for: Callable[[str], Environment] | None = None,
+                   statement_page: StatementPages | None = None) -> tuple[Output, list[tuple[str, Path]]]:
     """Lay out every page (rendered when asked, see `render_all`) and list the files to copy:
     the theme's assets, the site's static files and the statements' attachments. The pages are
-    rendered with `env` and `env_for` (see `environments`), made here if not given."""
+    rendered with `env` and `env_for` (see `environments`), made here if not given, the
+    statement pages by `statement_page` if given (see `render_site`)."""
     dirs = theme_dirs(checked.site, content)
     if env is None or env_for is None:
         env, env_for = environments(checked.site, content, compiled, env)
-    output = render_site(checked.index, checked.site, env, cache, env_for)
+    output = render_site(checked.index, checked.site, env, cache, env_for, statement_page)
     static, problems = find_static_files(content, shown)
     theme = [(name, path, f"theme asset {name}") for name, path in theme_assets(dirs)]
     copies = theme + attachment_files(checked.index.statements) + static

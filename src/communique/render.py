@@ -39,17 +39,19 @@ from .output import File, Output, Renderer, Thunk, statement_url
 
 
 def render_site(index: SiteIndex, site: Site, env: Environment, cache: RenderCache | None = None,
-                env_for: Callable[[str], Environment] | None = None) -> Output:
+                env_for: Callable[[str], Environment] | None = None,
+                statement_page: StatementPages | None = None) -> Output:
     """Every page, feed and data file of the site (as thunks; see `Output`).
 
     `env_for(lang)` gives the environment of another interface language: a statement written
-    in a language with a catalog gets its page's words in that language.
+    in a language with a catalog gets its page's words in that language. The statement pages
+    are laid out by `statement_page` when the caller made it already (to render some ahead).
     """
     out = Output()
     r = Renderer(env, cache)
     if cache is not None:
         cache.start()
-    statement_page = StatementPages(index, r, env_for)
+    statement_page = statement_page or StatementPages(index, r, env_for)
     render_home(out, r, index)
     for statement in index.statements:
         out.add_page(statement_url(statement.id), statement_page(statement))
