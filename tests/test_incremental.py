@@ -21,6 +21,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -1039,8 +1040,8 @@ def test_bodies_are_pickled_beside_the_pickle_and_checked_when_read() -> None:
     assert "Qu’il".encode() not in pickled.getvalue() and "Qu’il".encode() in bodies.getvalue()
 
     def load(beside: bytes) -> object:
-        return cache._BodyUnpickler(io.BytesIO(pickled.getvalue()),
-                                    cache._Bodies(len(beside), data=memoryview(beside))).load()
+        return cache._BodyUnpickler(io.BytesIO(pickled.getvalue()), cache._placed_body, partial(
+            cache._body_from, cache._Bodies(len(beside), data=memoryview(beside)))).load()
     assert load(bodies.getvalue()) == {"a.md": (body, "title")}
     with pytest.raises(pickle.UnpicklingError, match="outside the shard's bodies"):
         load(bodies.getvalue()[:-1])
@@ -1185,6 +1186,130 @@ def test_a_spill_file_that_cannot_be_written_leaves_the_bodies_in_memory(
     build(content, tmp_path / "site", "--clean")
     assert 0 < written < sum(len(text) for text in long_statements(12).values())
     assert tree(tmp_path / "site") == clean
+
+
+CHECKED_SITE = {
+    **statements(5),
+    "statements/translated/t-0.md": statement_text(0, 1, 2021, "Translated 0"),
+    "statements/translated/t-0-fr.md": TRANSLATION,
+    "statements/embargoed.md": statement_text(7, 2, 2021, "Embargoed").replace(
+        "topics:", "embargo: 2026-06-01T00:00:00Z\ntopics:"),
+    "statements/draft.md": "---\ntitle: Undated draft\nissuers: [US]\ndraft: true\n---\nA draft.\n",
+}
+"""A site with a translation, a statement under embargo and a draft with a warning (no date)."""
+
+
+def checked_again(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  now: str = NOW) -> tuple[bool, list[str]]:
+    """Check the site as a build after the last one does, and check it whole: both must find the
+    same. Whether the first checked every file (else only some, from the last whole check, see
+    `build.recheck`), and the files it read."""
+    whole: list[bool] = []
+    read: list[str] = []
+    parse_files, parse = build_module.parse_files, build_module.parse_statement_file
+    monkeypatch.setattr(build_module, "parse_files", lambda *args: whole.append(True) or parse_files(*args))
+    monkeypatch.setattr(build_module, "parse_statement_file",
+                        lambda source, *args: read.append(source.stem) or parse(source, *args))
+    options = Options(content=content, output=tmp_path / "site", now=dt.datetime.fromisoformat(now), jobs=1)
+    with cache.Spill(tmp_path / ".communique-cache/build") as spill:
+        checked = check_site(options, writes=False, spill=spill)
+        kept = (bool(whole), sorted(read))
+        again = check_site(replace(options, clean=True), writes=False, spill=spill)
+        assert checked.problems == again.problems
+        assert checked.assembly.withheld == again.assembly.withheld
+        for mine, theirs in zip(checked.assembly.published, again.assembly.published, strict=True):
+            assert ((mine, mine.fingerprint, mine.shape, mine.listing, mine.body)
+                    == (theirs, theirs.fingerprint, theirs.shape, theirs.listing, theirs.body))
+        assert checked.index == again.index
+    return kept
+
+
+def edit_title(content: Path) -> None:
+    text = (content / "statements/s-1.md").read_text()
+    (content / "statements/s-1.md").write_text(text.replace("title: ", "title: New ", 1))
+
+
+@pytest.mark.parametrize(("edited", "read"), [
+    (["s-1"], ["s-1"]), (["translated/t-0"], ["t-0", "t-0-fr"]), (["translated/t-0-fr"], ["t-0", "t-0-fr"]),
+    (["s-1", "s-2", "translated/t-0"], ["s-1", "s-2", "t-0", "t-0-fr"]), ([], [])])
+def test_a_text_edit_is_checked_from_the_last_whole_check(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        edited: list[str], read: list[str]) -> None:
+    """Only the edited files are read again, with the translations of an edited original and the
+    original of an edited translation (each made from both files), and the site is the one a
+    whole check finds, problems included."""
+    content = write_site(CHECKED_SITE)
+    build(content, tmp_path / "site")
+    edit_title(content)
+    build(content, tmp_path / "site")  # checked whole, most files taken from the parsed store
+    assert (tmp_path / ".communique-cache/build/site.checked").is_file()
+    for name in edited:
+        with (content / "statements" / f"{name}.md").open("a", encoding="utf-8") as file:
+            file.write("More text.\n")
+    assert checked_again(content, tmp_path, monkeypatch) == (False, read)
+
+
+def edit_draft(content: Path) -> None:
+    with (content / "statements/draft.md").open("a", encoding="utf-8") as file:
+        file.write("More text.\n")
+
+
+def add_statement(content: Path) -> None:
+    (content / "statements/s-9.md").write_text(statement_text(9, 0, 2022, "S 9"))
+
+
+def damage_a_shard(content: Path) -> None:
+    with (content / "statements/s-1.md").open("a", encoding="utf-8") as file:
+        file.write("More text.\n")
+    folder = content.parent / ".communique-cache/build/site.parsed"
+    shard = next(path for path in folder.glob("*.pickle") if b"The text of statement 3." in path.read_bytes())
+    data = bytearray(shard.read_bytes())
+    data[data.index(b"The text of statement 3.")] = ord("t")  # the checksum left as it was
+    shard.write_bytes(bytes(data))
+
+
+def damage_the_checked_site(content: Path) -> None:
+    with (content / "statements/s-1.md").open("a", encoding="utf-8") as file:
+        file.write("More text.\n")
+    checked = content.parent / ".communique-cache/build/site.checked"
+    payload = stamp.read_payload(checked, cache.CheckedStore.KIND)
+    assert payload is not None
+    stamp.write_payload(checked, cache.CheckedStore.KIND, payload[:-100])  # under a right checksum
+
+
+@pytest.mark.parametrize(("change", "now"), [
+    (edit_title, NOW), (edit_draft, NOW), (add_statement, NOW), (damage_a_shard, NOW),
+    (damage_the_checked_site, NOW), (lambda content: None, "2026-06-01T00:00:00Z"),
+    (lambda content: None, "2025-01-01T00:00:00Z")])
+def test_the_site_is_checked_whole_when_more_than_a_text_changed(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        change: Callable[[Path], None], now: str) -> None:
+    """A change to a statement's fields, to a withheld statement or to the list of files; a
+    damaged cache; and a build at a time on the other side of an embargo (which lifts at the
+    first instant it names; the site was checked last at NOW, before it; and a clock put back
+    before the last published statement's embargo is one)."""
+    files = dict(CHECKED_SITE)
+    if now < NOW:
+        files["statements/s-0.md"] = files["statements/s-0.md"].replace(
+            "topics:", "embargo: 2025-06-01T00:00:00Z\ntopics:")
+    content = write_site(files)
+    build(content, tmp_path / "site")
+    change(content)
+    assert checked_again(content, tmp_path, monkeypatch, now)[0]
+
+
+def test_more_edits_than_are_checked_alone_check_the_site_whole(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "MAX_RECHECKED", 2)
+    content = write_site(CHECKED_SITE)
+    build(content, tmp_path / "site")
+    for n in (0, 1):
+        with (content / f"statements/s-{n}.md").open("a", encoding="utf-8") as file:
+            file.write("More text.\n")
+    assert checked_again(content, tmp_path, monkeypatch) == (False, ["s-0", "s-1"])
+    with (content / "statements/s-2.md").open("a", encoding="utf-8") as file:
+        file.write("More text.\n")
+    assert checked_again(content, tmp_path, monkeypatch)[0]
 
 
 @pytest.mark.parametrize("others", [0, 20])  # a few edited statements, and more than `FEW_EDITED`

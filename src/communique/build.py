@@ -21,6 +21,9 @@ from jinja2 import Environment, TemplateError
 
 from .cache import (
     DIGEST_SIZE,
+    Checked,
+    CheckedStore,
+    FileDigest,
     KeyDigests,
     Manifest,
     ParsedEntry,
@@ -36,9 +39,10 @@ from .cache import (
     spare_path,
 )
 from .config import load_site
-from .crosscheck import Assembly, Withheld, assemble
+from .crosscheck import Assembly, Withheld, assemble, reassemble
 from .discover import SourceFile, find_statement_files
 from .entities import COUNTRIES_FILE, ORGANISATIONS_FILE, Registry, load_registry
+from .fieldspec import probe
 from .incremental import ParseCache, RenderCache
 from .indexes import SiteIndex, build_index
 from .models import Site, Statement
@@ -145,6 +149,8 @@ def check_site(options: Options, cache: ParseCache | None = None,
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
     parsed: list[ParsedFile] = []
+    checked_store: CheckedStore | None = None
+    digests: dict[str, FileDigest] = {}  # of the statement files, as found
     if cache is not None:
         cache.start(options.content, sources)
     if cache is not None and cache.entries:
@@ -164,7 +170,19 @@ def check_site(options: Options, cache: ParseCache | None = None,
         store = ParsedStore(options.output, context.digest(), read=not options.clean, write=writes,
                             spill=spill)
         stamps = [cache.stamp(source) for source in sources] if cache is not None else []  # before
-        results = parse_files(sources, registry, files, url_pattern, options.jobs, store)
+        if cache is None and spill is not None and spill.on_disk and not options.drafts:
+            # Everything a statement is made from but its own file (and its original's), and where
+            # each file is.
+            inputs = inputs_digest(options.content, site, files)
+            context.update(inputs + repr([(s.path, s.relative, s.absolute) for s in sources]).encode())
+            checked_store = CheckedStore(options.output, context.digest(), store)
+            prior = checked_store.load(spill) if not options.clean else None
+            if prior is not None:
+                rechecked = recheck(prior, sources, registry, files, url_pattern, site, options.now, inputs,
+                                    problems, digests)
+                if rechecked is not None:
+                    return rechecked
+        results = parse_files(sources, registry, files, url_pattern, options.jobs, store, digests)
         if cache is not None:
             for source, stamp, (result, found) in zip(sources, stamps, results, strict=True):
                 cache.put(source, result, found, stamp)
@@ -172,28 +190,112 @@ def check_site(options: Options, cache: ParseCache | None = None,
         parsed.append(result)
         problems += found
     inputs = inputs_digest(options.content, site, files)
+    found_by_id: dict[str, list[Problem]] = {}
     assembly, found = assemble(parsed, site, options.now, options.drafts, inputs,
-                               cache.statements if cache is not None else None)
+                               cache.statements if cache is not None else None, found_by_id)
     problems += found
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     index = build_index(assembly.published, cache.index if cache is not None else None)
     if cache is not None:
         cache.index = index
+    elif checked_store is not None and writes:
+        # Stored only when every problem `assemble` found is one of a file's fields (which `recheck`
+        # finds again for the files it reads); any other is an error today.
+        only_fields = len(found) == sum(len(found) for found in found_by_id.values())
+        saved = only_fields and checked_store.save(Checked(
+            digests, {file.source.relative: file.probes for file in parsed if file.probes},
+            assembly.published, assembly.withheld, index,
+            {source.relative: found for source, (_, found) in zip(sources, results, strict=True) if found},
+            found_by_id,
+            max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
+            min((w.until for w in assembly.withheld if w.until is not None), default=None),
+        ), {file.id: file.source.relative for file in parsed})
+        if not saved:  # the last one would not stand for this check
+            checked_store.path.unlink(missing_ok=True)
     return CheckedSite(site, assembly, index, tuple(problems))
 
 
+MAX_RECHECKED = 16
+"""A build reads again at most this many statement files changed since the last whole check
+(see `recheck`); beyond, it checks them all."""
+
+
+def recheck(prior: Checked, sources: list[SourceFile], registry: Registry, files: dict[str, str],
+            url_pattern: str, site: Site, now: dt.datetime, inputs: bytes, problems: list[Problem],
+            digests: dict[str, FileDigest]) -> CheckedSite | None:
+    """The site checked from the `prior` whole check (of the same inputs, see `CheckedStore`),
+    when the statement files changed since are few, all published, and changed in their text
+    alone: those, with their translations (whose fingerprints name their original's file), are
+    read again and put in, and the groups made again from the last ones. None when anything
+    else changed; then the site is checked whole. `inputs` is the digest of what every
+    statement depends on besides its own file, `problems` are those found before the statement
+    files were read; the statement files' digests found on the way are put in `digests`."""
+    if (prior.lifted is not None and prior.lifted > now) or (prior.lifts is not None and prior.lifts <= now):
+        return None  # an embargo lifted in between (or the clock went back)
+    racy_after = time.time_ns() - RACY_NS
+    changed = []
+    for source in sources:
+        known = prior.files.get(source.relative)
+        if known is None:
+            return None
+        digests[source.relative] = current_digest(source.absolute, known, racy_after)
+        if digests[source.relative][0] != known[0]:
+            changed.append(source.stem)
+            if len(changed) > MAX_RECHECKED:
+                return None
+    if not all(probe(path) == found for looked_at in prior.probes.values() for path, found in looked_at):
+        return None
+    published = {statement.id: statement for statement in prior.published}
+    remade = set()
+    for id_ in changed:
+        statement = published.get(id_)
+        if statement is None:  # withheld, or not a statement
+            return None
+        remade.add(id_)
+        remade.update(t.id for t in prior.index.translations.get(id_, ()))
+    wanted = remade | {published[id_].translation_of or id_ for id_ in remade}
+    by_id = {source.stem: source for source in sources}
+    parsed: dict[str, ParsedFile] = {}
+    found_in: dict[str, list[Problem]] = {}
+    for id_ in sorted(wanted):
+        source = by_id[id_]
+        parsed[id_], found = parse_statement_file(source, registry, files, url_pattern)
+        if id_ not in changed and parsed[id_].digest != prior.files[source.relative][0]:
+            return None  # changed since it was looked at
+        if parsed[id_].invalid or any(p.is_error for p in found):
+            return None
+        if found:
+            found_in[source.relative] = found
+    reassembled = reassemble(prior.published, parsed, sorted(remade), site, now, inputs)
+    if reassembled is None:
+        return None
+    statements, found_by_id = reassembled
+    for source in sources:  # in the order a whole check finds them
+        problems += (found_in.get(source.relative, []) if source.stem in parsed
+                     else prior.read_problems.get(source.relative, []))
+    for source in sources:
+        problems += (found_by_id.get(source.stem, []) if source.stem in remade
+                     else prior.file_problems.get(source.stem, []))
+    return CheckedSite(site, Assembly(statements, prior.withheld), build_index(statements, prior.index),
+                       tuple(problems))
+
+
 def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, str], url_pattern: str,
-                jobs: int, store: ParsedStore) -> list[tuple[ParsedFile, list[Problem]]]:
+                jobs: int, store: ParsedStore,
+                digests: dict[str, FileDigest] | None = None) -> list[tuple[ParsedFile, list[Problem]]]:
     """Parse every statement file whose bytes changed since the last build, or the other files
     it looked at (the others come from the `store`), sharing the work between `jobs`
-    processes, shard by shard."""
+    processes, shard by shard. `digests` holds the digests of files found already in this
+    build, and is given the digest of every file."""
     known = store.load()
     racy_after = time.time_ns() - RACY_NS
     # A file the store does not know is parsed whatever its digest, which its worker takes from
     # the bytes it parses.
-    current = {s.relative: current_digest(s.absolute, known[s.relative], racy_after)
-               for s in sources if s.relative in known}
+    seen = digests or {}
+    current = {s.relative: current_digest(s.absolute, seen.get(s.relative) or (entry[0], entry[3]),
+                                          racy_after)
+               for s in sources if (entry := known.get(s.relative)) is not None}
     by_shard: dict[int, list[SourceFile]] = {}
     for source in sources:
         by_shard.setdefault(store.shard_of(source.relative), []).append(source)
@@ -217,10 +319,14 @@ def parse_files(sources: list[SourceFile], registry: Registry, files: dict[str, 
         return store.pack(shard, entries)
 
     def unpack(payload: bytes) -> None:
-        entries = store.unpack(payload)
+        entries = store.unpack(payload, placed=True)
         assert entries is not None, "packed by this build, in its context"
         results.update((relative, (entry[1], entry[2])) for relative, entry in entries.items())
+        if digests is not None:
+            digests.update((relative, (entry[0], entry[3])) for relative, entry in entries.items())
 
+    if digests is not None:
+        digests.update((relative, current[relative]) for relative in results)
     # Each shard is unpacked as it comes, so that no more than one is held in memory at a time.
     stream_out(stale, parse, unpack, jobs, size=len, min_share=1)
     return [results[source.relative] for source in sources]

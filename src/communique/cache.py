@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
+import datetime as dt
 import hashlib
 import io
 import operator
@@ -34,19 +35,36 @@ from typing import Any
 import jinja2
 
 from . import __version__
+from .crosscheck import Withheld
 from .dates import PartialDate
 from .discover import SourceFile, digest_of_file
+from .fieldspec import Probe
 from .incremental import MEMO_FROM, Keyed
-from .models import Attachment, Body, Correction, Entity, Listing, Meeting, Person, Reader, Site, Withdrawal
+from .indexes import EntityGroup, HostGroup, MeetingGroup, SiteIndex, TopicGroup, YearGroup
+from .models import (
+    Attachment,
+    Body,
+    Correction,
+    Entity,
+    Listing,
+    Meeting,
+    Person,
+    Reader,
+    Site,
+    Statement,
+    Withdrawal,
+)
 from .problems import Problem
 from .stamp import (
     PACKAGE,
     OpenPayload,
     Signature,
     cache_root,
+    checksum_of,
     kept_signature,
     open_payload,
     output_identity,
+    payload_start,
     read_checked,
     read_payload,
     signature,
@@ -290,13 +308,17 @@ ParsedEntry = tuple[bytes, ParsedFile, list[Problem], Signature | None]
 when it can stand for the digest (see `current_digest`)."""
 
 
-def current_digest(path: str, entry: ParsedEntry | None, racy_after: int) -> tuple[bytes, Signature | None]:
+FileDigest = tuple[bytes, Signature | None]
+"""A statement file's digest, and its signature when that can stand for the digest."""
+
+
+def current_digest(path: str, known: FileDigest | None, racy_after: int) -> FileDigest:
     """The digest of a file's bytes (see `source_digest`), and its signature if that can stand
     for them next time (see `stamp.file_signature`). The file is read only when its signature is
-    not the one stored with `entry`."""
+    not the one `known` with its digest."""
     found = signature(path)
-    if found is not None and entry is not None and entry[3] == found:
-        return entry[0], found
+    if found is not None and known is not None and known[1] == found:
+        return known[0], found
     return digest_of_file(path), kept_signature(found, racy_after)
 
 
@@ -323,6 +345,11 @@ class ParsedStore:
         """Store what this build parsed (False for `check`, which writes nothing)."""
         self.spill = spill
         """Where the bodies of what it loads are kept (a build's); None: in memory."""
+        self.places: dict[str, StoredBody] = {}
+        """Where the body of each file's entry lies in the store's files, as far as known: for
+        the shards loaded in place, and those this build packed (see `unpack`)."""
+        self.shard_files: dict[int, tuple[bytes, int]] = {}
+        """The checksum and size of each shard file those places lie in (see `stored_bodies`)."""
 
     def shard_of(self, relative: str) -> int:
         """The shard that holds a file's entry."""
@@ -346,18 +373,30 @@ class ParsedStore:
                     entries.update(found)
             return entries
         # Each file is closed when its `_OpenFile` is, or is collected: kept by the spill if used.
-        shards = (open_payload(self._path(n), self.KIND) for n in range(self.SHARDS))
-        opened = [(shard, _OpenFile(shard.fd)) for shard in shards if shard is not None]
+        shards = ((n, open_payload(self._path(n), self.KIND)) for n in range(self.SHARDS))
+        opened = [(n, held, _OpenFile(held.fd)) for n, held in shards if held is not None]
         with ThreadPoolExecutor(max_workers=1) as checking:
-            intact = checking.map(OpenPayload.intact, [shard for shard, _ in opened])
-            unpacked = [_trusted(partial(self._unpack_in_place, shard), file.read) for shard, file in opened]
-            for ok, shard_entries, (_, file) in zip(intact, unpacked, opened, strict=True):
+            intact = checking.map(OpenPayload.intact, [held for _, held, _ in opened])
+            unpacked = [_trusted(partial(self._unpack_in_place, held), file.read) for _, held, file in opened]
+            for ok, shard_entries, (n, held, file) in zip(intact, unpacked, opened, strict=True):
                 if ok and shard_entries is not None:
                     entries.update(shard_entries)
                     self.spill.keep(file)
+                    self._record(n, held.checksum, held.end, shard_entries, 0)
                 else:  # of another context, or damaged: closed now, not at the end of the build
                     file.close()
         return entries
+
+    def _record(self, shard: int, checksum: bytes, size: int, entries: ShardEntries, offset: int) -> None:
+        """Note where the bodies of a shard's `entries` lie in its file, of that `checksum` and
+        `size`: each body's place, moved by `offset` (none for a body held in memory)."""
+        self.shard_files[shard] = (checksum, size)
+        for relative, entry in entries.items():
+            place = entry[1].body.place
+            if place is not None:
+                self.places[relative] = (shard, place[0] + offset, place[1])
+            else:
+                self.places.pop(relative, None)
 
     def pack(self, shard: int, entries: dict[str, ParsedEntry]) -> bytes:
         """One shard's entries, packed (and stored when writing).
@@ -370,29 +409,32 @@ class ParsedStore:
         bodies = io.BytesIO()
         pickled = io.BytesIO()
         _body_pickler(pickled, bodies).dump(entries)
-        payload = b"".join((len(self.context).to_bytes(2, "big"), self.context,
-                            len(pickled.getbuffer()).to_bytes(8, "big"), pickled.getbuffer(),
-                            bodies.getbuffer()))
+        payload = _framed(self.context, pickled.getbuffer(), bodies.getbuffer())
         if self.write:
             with contextlib.suppress(OSError):  # a full disk: the next build parses the shard again
                 write_payload(self._path(shard), self.KIND, payload)
         return payload
 
-    def unpack(self, payload: bytes) -> dict[str, ParsedEntry] | None:
+    def unpack(self, payload: bytes, placed: bool = False) -> dict[str, ParsedEntry] | None:
         """What `pack` packed (None when it is another context's), each body in the spill file
-        if there is one, else in memory."""
-        view = memoryview(payload)
-        size = int.from_bytes(view[:2], "big")
-        if bytes(view[2:2 + size]) != self.context:
+        if there is one, else in memory. When it is `placed` (packed by this build for its shard,
+        and written there when writing), the places of its bodies in the shard's file are noted
+        (see `places`): whether the file holds them is checked when they are used."""
+        framed = _unframed(payload, self.context)
+        if framed is None:
             return None
-        start = 2 + size + 8
-        length = int.from_bytes(view[start - 8:start], "big")
-        data = view[start + length:]
+        pickled, data, data_start = framed
         at = self.spill.append(data) if self.spill is not None else None
         bodies = (_Bodies(len(data), read=self.spill.read, at=at) if self.spill is not None and at is not None
                   else _Bodies(len(data), data=data))
-        found = _BodyUnpickler(io.BytesIO(view[start:start + length]), bodies).load()
-        return found if isinstance(found, dict) else None
+        found = _BodyUnpickler(io.BytesIO(pickled), _placed_body, partial(_body_from, bodies)).load()
+        if not isinstance(found, dict):
+            return None
+        if placed and found and at is not None:
+            head = payload_start(self.KIND)
+            self._record(self.shard_of(next(iter(found))), checksum_of(payload), head + len(payload), found,
+                         head + data_start - at)
+        return found
 
     def _unpack_in_place(self, shard: OpenPayload, read: Reader) -> dict[str, ParsedEntry] | None:
         """`unpack` of a shard's open file, its bodies left there to be read with `read`."""
@@ -407,7 +449,7 @@ class ParsedStore:
         if len(pickled) != length:
             return None
         bodies = _Bodies(shard.end - at - length, read=read, at=at + length)
-        found = _BodyUnpickler(io.BytesIO(pickled), bodies).load()
+        found = _BodyUnpickler(io.BytesIO(pickled), _placed_body, partial(_body_from, bodies)).load()
         return found if isinstance(found, dict) else None
 
     def _path(self, shard: int) -> Path:
@@ -416,6 +458,24 @@ class ParsedStore:
 
 ShardEntries = dict[str, ParsedEntry]
 """A shard's entries by relative path."""
+
+
+def _framed(context: bytes, head: bytes | memoryview, rest: bytes | memoryview) -> bytes:
+    """The payload of a cache file that holds `head` and `rest` for a build of that `context`:
+    the context after its length, the head after its length, then the rest."""
+    return b"".join((len(context).to_bytes(2, "big"), context, len(head).to_bytes(8, "big"), head, rest))
+
+
+def _unframed(payload: bytes, context: bytes) -> tuple[memoryview, memoryview, int] | None:
+    """The head and the rest `_framed` put in `payload`, and where the rest begins there; None
+    when it is another context's."""
+    view = memoryview(payload)
+    size = int.from_bytes(view[:2], "big")
+    if bytes(view[2:2 + size]) != context:
+        return None
+    start = 2 + size + 8
+    end = start + int.from_bytes(view[start - 8:start], "big")
+    return view[start:end], view[end:], end
 
 
 def _trusted(unpack: Callable[[Any], ShardEntries | None], packed: Any) -> ShardEntries | None:
@@ -428,6 +488,10 @@ def _trusted(unpack: Callable[[Any], ShardEntries | None], packed: Any) -> Shard
 
 BodyPlace = tuple[int, tuple[int, int, int]]
 """Where a packed body lies among a shard's bodies: its offset and the sizes of its parts."""
+
+StoredBody = tuple[int, int, tuple[int, int, int]]
+"""Where a body lies in the parsed store: its shard, its offset in the shard's file and the sizes
+of its parts."""
 
 
 def _body_pickler(file: io.BytesIO, bodies: io.BytesIO) -> pickle.Pickler:
@@ -485,16 +549,18 @@ class _Bodies:
 
 
 class _BodyUnpickler(pickle.Unpickler):
-    """Unpickles what `_body_pickler` pickled, each body one of the shard's `bodies`."""
+    """Unpickles a pickle where calls of `stand_in` stand for bodies (see `_body_pickler`): each
+    body is made by calling `make` with the same arguments instead."""
 
-    def __init__(self, file: io.BytesIO, bodies: _Bodies) -> None:
+    def __init__(self, file: io.BytesIO, stand_in: Callable[..., Body], make: partial[Body]) -> None:
         super().__init__(file)
-        self.bodies = bodies
+        self.stand_in = stand_in.__name__
+        # Not a method of this unpickler: its memo would keep it, and so what it reads, in a cycle.
+        self.make = make
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == (__name__, _placed_body.__name__):
-            # Not a method of this unpickler: its memo would keep it, and so the shard, in a cycle.
-            return partial(_body_from, self.bodies)
+        if (module, name) == (__name__, self.stand_in):
+            return self.make
         return super().find_class(module, name)
 
 
@@ -510,6 +576,149 @@ def _body_from(bodies: _Bodies, start: int, sizes: tuple[int, int, int]) -> Body
     text_end = html_end + sizes[1]
     return Body(str(bodies.data[start:html_end], "utf-8"), str(bodies.data[html_end:text_end], "utf-8"),
                 str(bodies.data[text_end:text_end + sizes[2]], "utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What a build's check of the whole site found (see `CheckedStore`)."""
+
+    files: dict[str, FileDigest]
+    """Each statement file checked, by relative path, with its digest."""
+    probes: dict[str, tuple[Probe, ...]]
+    """The other files that reading a statement file looked at, and what it found there."""
+    published: tuple[Statement, ...]
+    """The published statements, in file order."""
+    withheld: tuple[Withheld, ...]
+    """What was kept back."""
+    index: SiteIndex
+    """The published statements grouped."""
+    read_problems: dict[str, list[Problem]]
+    """The problems found in reading each file, by relative path (none when a file had none)."""
+    file_problems: dict[str, list[Problem]]
+    """The problems found in each statement's fields, by id (none when it had none); none was
+    found between statements."""
+    lifted: dt.datetime | None
+    """The latest embargo of a published statement: it holds from that instant."""
+    lifts: dt.datetime | None
+    """The first moment a withheld statement's embargo lifts: it holds until then."""
+
+
+class CheckedStore:
+    """The last whole check of the site, `build/<output>.checked`, so that a build after an edit
+    of some statements' text takes the checked site from there and puts the edited statements
+    in, instead of checking all of them again (see `build.check_site`).
+
+    It holds the statements, their groups and the problems found, not their bodies, which stay
+    where the parsed store keeps them: each body is its place in a shard of the store, and the
+    shard files it points into are recorded by checksum and size. It is used only when its
+    context (as the store's, with every input of every statement) is the build's, every file it
+    points into is the one recorded and intact, and its own checksum is right.
+    """
+
+    KIND = b"communique-checked-1"
+
+    def __init__(self, output: Path, context: bytes, store: ParsedStore) -> None:
+        self.path = cache_root(output) / "build" / f"{output.absolute().name}.checked"
+        self.context = context
+        self.store = store
+
+    def save(self, checked: Checked, relative_of: dict[str, str]) -> bool:
+        """Store `checked`, whose statements' files are `relative_of` their ids: only when each
+        body lies in a shard file the store wrote or read whole, as it is on the disk now."""
+        places: dict[int, StoredBody] = {}
+        for statement in checked.published:
+            place = self.store.places.get(relative_of[statement.id])
+            if place is None:
+                return False
+            places[id(statement.body)] = place
+        shards = {shard: self.store.shard_files[shard] for shard, _, _ in places.values()}
+        for shard, recorded in shards.items():
+            found = open_payload(self.store._path(shard), self.store.KIND)
+            if found is None:
+                return False
+            os.close(found.fd)
+            if (found.checksum, found.end) != recorded:
+                return False
+
+        def reduce_body(body: Body) -> tuple[Any, StoredBody]:
+            return _stored_body, places[id(body)]
+
+        pickled = io.BytesIO()
+        pickler = pickle.Pickler(pickled, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = {**copyreg.dispatch_table, **_CHECKED_REDUCERS, Body: reduce_body}
+        try:
+            pickler.dump(checked)
+        except (KeyError, pickle.PicklingError):  # a body that lies in no shard
+            return False
+        head = pickle.dumps(shards, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = _framed(self.context, head, pickled.getbuffer())
+        try:
+            write_payload(self.path, self.KIND, payload)
+        except OSError:
+            return False
+        return True
+
+    def load(self, spill: Spill) -> Checked | None:
+        """What `save` stored, in this context, its bodies read from the shards, which the
+        `spill` keeps open; None when there is none, or anything it points into changed."""
+        payload = read_payload(self.path, self.KIND)
+        if payload is None:
+            return None
+        framed = _unframed(payload, self.context)
+        if framed is None:
+            return None
+        head, pickled, _ = framed
+        # Each shard file is closed when its `_OpenFile` is collected, unless the spill keeps it.
+        opened: dict[int, tuple[OpenPayload, _OpenFile]] = {}
+        try:
+            shards = pickle.loads(head)
+            for shard, recorded in shards.items():
+                found = open_payload(self.store._path(shard), self.store.KIND)
+                if found is None:
+                    return None
+                opened[shard] = (found, _OpenFile(found.fd))
+                if (found.checksum, found.end) != recorded:
+                    return None
+            with ThreadPoolExecutor(max_workers=1) as checking:
+                intact = checking.map(OpenPayload.intact, [found for found, _ in opened.values()])
+                checked = _BodyUnpickler(io.BytesIO(pickled), _stored_body,
+                                         partial(_kept_body, opened)).load()
+                if not all(intact) or not isinstance(checked, Checked):
+                    return None
+        except Exception:  # the checksum matched but the contents do not load: not trusted either
+            return None
+        for _, file in opened.values():
+            spill.keep(file)
+        return checked
+
+
+def _stored_body(shard: int, at: int, sizes: tuple[int, int, int]) -> Body:
+    """Stands, in a `CheckedStore`'s pickle, for a body in a shard of the parsed store; only
+    `_BodyUnpickler` reads it."""
+    raise pickle.UnpicklingError("a body outside the checked site")
+
+
+def _kept_body(opened: dict[int, tuple[OpenPayload, _OpenFile]], shard: int, at: int,
+               sizes: tuple[int, int, int]) -> Body:
+    found, file = opened[shard]
+    if at < found.start or min(sizes) < 0 or at + sum(sizes) > found.end:
+        raise pickle.UnpicklingError("a body lies outside its shard")
+    return Body.kept(file.read, at, sizes)
+
+
+def _listing(listing: Listing) -> tuple[Any, tuple[Any, ...]]:
+    return Listing, (listing.id, listing.title, listing.date, listing.type_label, listing.lang,
+                     listing.direction, listing.meeting_name, listing.location, listing.summary,
+                     listing.withdrawn)
+
+
+_CHECKED_REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    **_STORED_REDUCERS,
+    **{cls: _by_fields(cls) for cls in (Statement, Withheld, SiteIndex, MeetingGroup, HostGroup, YearGroup,
+                                         EntityGroup, TopicGroup)},
+    Listing: _listing,
+}
+"""How a `CheckedStore` pickles the checked site."""
 
 
 class Spill:

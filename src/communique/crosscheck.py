@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,13 +50,16 @@ class Assembly:
 
 def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: bool,
              inputs: bytes = b"",
-             reuse: dict[bytes, Statement] | None = None) -> tuple[Assembly, list[Problem]]:
+             reuse: dict[bytes, Statement] | None = None,
+             found_by_id: dict[str, list[Problem]] | None = None) -> tuple[Assembly, list[Problem]]:
     """Cross-check the parsed files and build the statements.
 
     `inputs` is a digest of what every statement depends on besides its own file (the site's
     settings, the entity files, the list of statement files); it goes into each fingerprint.
     `reuse` maps fingerprints to the statements of an earlier build: an equal fingerprint means
     an equal statement, which is taken as it is; the map is updated for the next build.
+    The problems found in each statement's own fields are also put in `found_by_id`, if given
+    (see `reassemble`); the others are those of ids and of links between statements.
     """
     problems: list[Problem] = []
     by_id: dict[str, ParsedFile] = {}
@@ -71,15 +75,16 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
     for file in by_id.values():
         values, found = _merged_values(file, by_id)
         problems += found
+        if found_by_id is not None and found:
+            found_by_id[file.id] = found
         if file.invalid or any(p.is_error for p in found):
             continue
         original = by_id.get(values.get("translation_of") or "")
         fingerprint = _fingerprint(inputs, file.id, file.digest, original.digest if original else None,
                                    values, now)
         known = reuse.get(fingerprint) if reuse is not None else None
-        statements[file.id] = known or _statement(file, values, site, now, fingerprint, _fingerprint(
-            inputs, file.id, file.front_digest + repr(file.links_to).encode(),
-            original.front_digest if original else None, values, now))
+        statements[file.id] = known or _statement(file, values, site, now, fingerprint,
+                                                  _shape(inputs, file, original, values, now))
     if reuse is not None:
         reuse.clear()
         reuse.update((s.fingerprint, s) for s in statements.values())
@@ -87,6 +92,35 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
     problems += _check_links(published, withheld, by_id)
     problems += _check_aliases(by_id)
     return Assembly(tuple(published), tuple(withheld)), problems
+
+
+def reassemble(published: tuple[Statement, ...], files: dict[str, ParsedFile], ids: Iterable[str],
+               site: Site, now: dt.datetime,
+               inputs: bytes) -> tuple[tuple[Statement, ...], dict[str, list[Problem]]] | None:
+    """The `published` statements (as `assemble` made them, with the same `inputs`, at a `now`
+    on the same side of every embargo) with those of `ids` made again from their files read
+    again (`files`, by id, holding their originals too), and the problems found in their fields:
+    when each keeps its shape (see `Statement.shape`), so that nothing but their bodies and
+    fingerprints changed, and nothing else checked between statements can have. None when one
+    does not, or has an error."""
+    at = {statement.id: n for n, statement in enumerate(published)}
+    statements = list(published)
+    problems: dict[str, list[Problem]] = {}
+    for id_ in ids:
+        file = files[id_]
+        values, found = _merged_values(file, files)
+        if file.invalid or any(p.is_error for p in found):
+            return None
+        original = files.get(values.get("translation_of") or "")
+        shape = _shape(inputs, file, original, values, now)
+        if id_ not in at or statements[at[id_]].shape != shape:
+            return None
+        fingerprint = _fingerprint(inputs, file.id, file.digest, original.digest if original else None,
+                                   values, now)
+        statements[at[id_]] = _statement(file, values, site, now, fingerprint, shape)
+        if found:
+            problems[id_] = found
+    return tuple(statements), problems
 
 
 def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict[str, Any],
@@ -152,6 +186,14 @@ def _fingerprint(inputs: bytes, id_: str, file: bytes, original: bytes | None, v
     if "attachments" in values:  # their sizes are shown
         digest.update(repr(values["attachments"]).encode())
     return digest.digest()
+
+
+def _shape(inputs: bytes, file: ParsedFile, original: ParsedFile | None, values: dict[str, Any],
+           now: dt.datetime) -> bytes:
+    """The statement's fingerprint with its body and its original's left out, but not where its
+    body links to (see `Statement.shape`)."""
+    return _fingerprint(inputs, file.id, file.front_digest + repr(file.links_to).encode(),
+                        original.front_digest if original else None, values, now)
 
 
 def _statement(file: ParsedFile, values: dict[str, Any], site: Site, now: dt.datetime,

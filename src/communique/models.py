@@ -189,6 +189,12 @@ class Body:
         body._read, body._at, body._sizes = read, at, sizes
         return body
 
+    @property
+    def place(self) -> tuple[int, tuple[int, int, int]] | None:
+        """Where a kept body lies in its file (see `kept`): the offset and the parts' sizes;
+        None for a body held in memory."""
+        return (self._at, self._sizes) if self._read is not None else None
+
     def _part(self, n: int) -> str:
         if self._read is None:
             return self._parts[n]

@@ -381,6 +381,16 @@ faster than a BLAKE2 digest, and a build checks the whole parsed store, about 10
 statements."""
 
 
+def checksum_of(payload: bytes) -> bytes:
+    """The checksum `write_payload` records for `payload`."""
+    return _checksum_bytes(zlib.crc32(payload))
+
+
+def payload_start(kind: bytes) -> int:
+    """Where the payload begins in a file of `kind` that `write_payload` wrote."""
+    return len(_header(kind)) + CHECKSUM_SIZE
+
+
 def _checksum_bytes(checksum: int) -> bytes:
     return checksum.to_bytes(CHECKSUM_SIZE, "big")
 
