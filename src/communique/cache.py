@@ -5,6 +5,8 @@ digest of its key (what its bytes follow from, see `output.File`) and the inode,
 the file had when written. The next build links a file whose key (or, once rendered, whose
 bytes) are unchanged from the live site instead of writing it. `build/<output>.spare/` is the
 site before the live one, which the next build brings up to date (see `write`).
+`build/<output>.parsed/` holds the statement files as parsed (see `ParsedStore`), and
+`build/<output>.checked` the site as last checked whole (see `CheckedStore`).
 
 Nothing here is trusted blindly: a manifest is used only when its checksum is right, it was
 written by this version of communique for this very output folder (same inode), and each
