@@ -22,6 +22,7 @@ from jinja2 import Environment, TemplateError
 from .cache import (
     DIGEST_SIZE,
     Checked,
+    CheckedFiles,
     CheckedStore,
     FileDigest,
     KeyDigests,
@@ -176,12 +177,10 @@ def check_site(options: Options, cache: ParseCache | None = None,
             inputs = inputs_digest(options.content, site, files)
             context.update(inputs + repr([(s.path, s.relative, s.absolute) for s in sources]).encode())
             checked_store = CheckedStore(options.output, context.digest(), store)
-            prior = checked_store.load(spill) if not options.clean else None
-            if prior is not None:
-                rechecked = recheck(prior, sources, registry, files, url_pattern, site, options.now, inputs,
-                                    problems, digests)
-                if rechecked is not None:
-                    return rechecked
+            rechecked = (recheck(checked_store, spill, sources, registry, files, url_pattern, site,
+                                 options.now, inputs, problems, digests) if not options.clean else None)
+            if rechecked is not None:
+                return rechecked
         results = parse_files(sources, registry, files, url_pattern, options.jobs, store, digests)
         if cache is not None:
             for source, stamp, (result, found) in zip(sources, stamps, results, strict=True):
@@ -203,13 +202,16 @@ def check_site(options: Options, cache: ParseCache | None = None,
         # Stored only when every problem `assemble` found is one of a file's fields (which `recheck`
         # finds again for the files it reads); any other is an error today.
         only_fields = len(found) == sum(len(found) for found in found_by_id.values())
-        saved = only_fields and checked_store.save(Checked(
+        saved = only_fields and checked_store.save(CheckedFiles(
             digests, {file.source.relative: file.probes for file in parsed if file.probes},
+            {s.id: (s.shape, s.translation_of) for s in assembly.published},
+            {original: tuple(t.id for t in them) for original, them in index.translations.items()},
+            max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
+            min((w.until for w in assembly.withheld if w.until is not None), default=None),
+        ), Checked(
             assembly.published, assembly.withheld, index,
             {source.relative: found for source, (_, found) in zip(sources, results, strict=True) if found},
             found_by_id,
-            max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
-            min((w.until for w in assembly.withheld if w.until is not None), default=None),
         ), {file.id: file.source.relative for file in parsed})
         if not saved:  # the last one would not stand for this check
             checked_store.path.unlink(missing_ok=True)
@@ -221,16 +223,20 @@ MAX_RECHECKED = 16
 (see `recheck`); beyond, it checks them all."""
 
 
-def recheck(prior: Checked, sources: list[SourceFile], registry: Registry, files: dict[str, str],
-            url_pattern: str, site: Site, now: dt.datetime, inputs: bytes, problems: list[Problem],
-            digests: dict[str, FileDigest]) -> CheckedSite | None:
-    """The site checked from the `prior` whole check (of the same inputs, see `CheckedStore`),
-    when the statement files changed since are few, all published, and changed in their text
-    alone: those, with their translations (whose fingerprints name their original's file), are
-    read again and put in, and the groups made again from the last ones. None when anything
-    else changed; then the site is checked whole. `inputs` is the digest of what every
-    statement depends on besides its own file, `problems` are those found before the statement
-    files were read; the statement files' digests found on the way are put in `digests`."""
+def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], registry: Registry,
+            files: dict[str, str], url_pattern: str, site: Site, now: dt.datetime, inputs: bytes,
+            problems: list[Problem], digests: dict[str, FileDigest]) -> CheckedSite | None:
+    """The site checked from the last whole check (of the same inputs, see `CheckedStore`), when
+    the statement files changed since are few, all published, and changed in their text alone:
+    those, with their translations (whose fingerprints name their original's file), are read
+    again and put in, and the groups made again from the last ones (the bodies are then read
+    from the parsed store's files, which the `spill` keeps open). None when anything else
+    changed; then the site is checked whole. `inputs` is the digest of what every statement
+    depends on besides its own file, `problems` are those found before the statement files
+    were read; the statement files' digests found on the way are put in `digests`."""
+    prior = store.load()
+    if prior is None:
+        return None
     if (prior.lifted is not None and prior.lifted > now) or (prior.lifts is not None and prior.lifts <= now):
         return None  # an embargo lifted in between (or the clock went back)
     racy_after = time.time_ns() - RACY_NS
@@ -246,15 +252,13 @@ def recheck(prior: Checked, sources: list[SourceFile], registry: Registry, files
                 return None
     if not all(probe(path) == found for looked_at in prior.probes.values() for path, found in looked_at):
         return None
-    published = {statement.id: statement for statement in prior.published}
     remade = set()
     for id_ in changed:
-        statement = published.get(id_)
-        if statement is None:  # withheld, or not a statement
+        if id_ not in prior.published:  # withheld, or not a statement
             return None
         remade.add(id_)
-        remade.update(t.id for t in prior.index.translations.get(id_, ()))
-    wanted = remade | {published[id_].translation_of or id_ for id_ in remade}
+        remade.update(prior.translations.get(id_, ()))
+    wanted = remade | {prior.published[id_][1] or id_ for id_ in remade}
     by_id = {source.stem: source for source in sources}
     parsed: dict[str, ParsedFile] = {}
     found_in: dict[str, list[Problem]] = {}
@@ -267,17 +271,20 @@ def recheck(prior: Checked, sources: list[SourceFile], registry: Registry, files
             return None
         if found:
             found_in[source.relative] = found
-    reassembled = reassemble(prior.published, parsed, sorted(remade), site, now, inputs)
-    if reassembled is None:
+    shapes = {id_: prior.published[id_][0] for id_ in remade}
+    reassembled = reassemble(parsed, sorted(remade), shapes, site, now, inputs)
+    last = store.found(spill) if reassembled is not None else None
+    if reassembled is None or last is None:
         return None
-    statements, found_by_id = reassembled
+    remade_statements, found_by_id = reassembled
+    statements = tuple(remade_statements.get(s.id, s) for s in last.published)
     for source in sources:  # in the order a whole check finds them
         problems += (found_in.get(source.relative, []) if source.stem in parsed
-                     else prior.read_problems.get(source.relative, []))
+                     else last.read_problems.get(source.relative, []))
     for source in sources:
         problems += (found_by_id.get(source.stem, []) if source.stem in remade
-                     else prior.file_problems.get(source.stem, []))
-    return CheckedSite(site, Assembly(statements, prior.withheld), build_index(statements, prior.index),
+                     else last.file_problems.get(source.stem, []))
+    return CheckedSite(site, Assembly(statements, last.withheld), build_index(statements, last.index),
                        tuple(problems))
 
 

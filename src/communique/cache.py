@@ -581,13 +581,28 @@ def _body_from(bodies: _Bodies, start: int, sizes: tuple[int, int, int]) -> Body
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
-    """What a build's check of the whole site found (see `CheckedStore`)."""
+class CheckedFiles:
+    """What a build's check of the whole site read (see `CheckedStore`): enough to tell whether
+    the next build may take what it found."""
 
     files: dict[str, FileDigest]
     """Each statement file checked, by relative path, with its digest."""
     probes: dict[str, tuple[Probe, ...]]
     """The other files that reading a statement file looked at, and what it found there."""
+    published: dict[str, tuple[bytes, str | None]]
+    """Each published statement's shape (see `Statement.shape`) and original, by id."""
+    translations: dict[str, tuple[str, ...]]
+    """The ids of each published original's published translations."""
+    lifted: dt.datetime | None
+    """The latest embargo of a published statement: what was found holds from that instant."""
+    lifts: dt.datetime | None
+    """The first moment a withheld statement's embargo lifts: what was found holds until then."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What a build's check of the whole site found (see `CheckedStore`)."""
+
     published: tuple[Statement, ...]
     """The published statements, in file order."""
     withheld: tuple[Withheld, ...]
@@ -599,10 +614,6 @@ class Checked:
     file_problems: dict[str, list[Problem]]
     """The problems found in each statement's fields, by id (none when it had none); none was
     found between statements."""
-    lifted: dt.datetime | None
-    """The latest embargo of a published statement: it holds from that instant."""
-    lifts: dt.datetime | None
-    """The first moment a withheld statement's embargo lifts: it holds until then."""
 
 
 class CheckedStore:
@@ -610,36 +621,40 @@ class CheckedStore:
     of some statements' text takes the checked site from there and puts the edited statements
     in, instead of checking all of them again (see `build.check_site`).
 
-    It holds the statements, their groups and the problems found, not their bodies, which stay
-    where the parsed store keeps them: each body is its place in a shard of the store, and the
-    shard files it points into are recorded by checksum and size. It is used only when its
-    context (as the store's, with every input of every statement) is the build's, every file it
-    points into is the one recorded and intact, and its own checksum is right.
+    It holds what the check read (`CheckedFiles`), then what it found (`Checked`): the
+    statements, their groups and the problems, not their bodies, which stay where the parsed
+    store keeps them: each body is its place in a shard of the store, and the shard files it
+    points into are recorded by checksum and size. It is used only when its context (as the
+    store's, with every input of every statement) is the build's, every file it points into is
+    the one recorded and intact, and its own checksum is right. What it found is unpickled only
+    once the build knows it can take it: a build that cannot loses little time.
     """
 
-    KIND = b"communique-checked-1"
+    KIND = b"communique-checked-2"
 
     def __init__(self, output: Path, context: bytes, store: ParsedStore) -> None:
         self.path = cache_root(output) / "build" / f"{output.absolute().name}.checked"
         self.context = context
         self.store = store
+        self._found: tuple[dict[int, tuple[OpenPayload, _OpenFile]], memoryview] | None = None
 
-    def save(self, checked: Checked, relative_of: dict[str, str]) -> bool:
-        """Store `checked`, whose statements' files are `relative_of` their ids: only when each
-        body lies in a shard file the store wrote or read whole, as it is on the disk now."""
+    def save(self, read: CheckedFiles, found: Checked, relative_of: dict[str, str]) -> bool:
+        """Store what a check `read` and `found`, whose statements' files are `relative_of` their
+        ids: only when each body lies in a shard file the store wrote or read whole, as it is on
+        the disk now."""
         places: dict[int, StoredBody] = {}
-        for statement in checked.published:
+        for statement in found.published:
             place = self.store.places.get(relative_of[statement.id])
             if place is None:
                 return False
             places[id(statement.body)] = place
         shards = {shard: self.store.shard_files[shard] for shard, _, _ in places.values()}
         for shard, recorded in shards.items():
-            found = open_payload(self.store._path(shard), self.store.KIND)
-            if found is None:
+            held = open_payload(self.store._path(shard), self.store.KIND)
+            if held is None:
                 return False
-            os.close(found.fd)
-            if (found.checksum, found.end) != recorded:
+            os.close(held.fd)
+            if (held.checksum, held.end) != recorded:
                 return False
 
         def reduce_body(body: Body) -> tuple[Any, StoredBody]:
@@ -649,49 +664,60 @@ class CheckedStore:
         pickler = pickle.Pickler(pickled, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, **_CHECKED_REDUCERS, Body: reduce_body}
         try:
-            pickler.dump(checked)
+            pickler.dump(found)
         except (KeyError, pickle.PicklingError):  # a body that lies in no shard
             return False
-        head = pickle.dumps(shards, protocol=pickle.HIGHEST_PROTOCOL)
-        payload = _framed(self.context, head, pickled.getbuffer())
+        head = pickle.dumps((shards, read), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            write_payload(self.path, self.KIND, payload)
+            write_payload(self.path, self.KIND, _framed(self.context, head, pickled.getbuffer()))
         except OSError:
             return False
         return True
 
-    def load(self, spill: Spill) -> Checked | None:
-        """What `save` stored, in this context, its bodies read from the shards, which the
-        `spill` keeps open; None when there is none, or anything it points into changed."""
+    def load(self) -> CheckedFiles | None:
+        """What the stored check read, in this context; None when there is none, or a shard file
+        it points into is not the one it recorded. See `found` for the rest."""
         payload = read_payload(self.path, self.KIND)
-        if payload is None:
-            return None
-        framed = _unframed(payload, self.context)
+        framed = _unframed(payload, self.context) if payload is not None else None
         if framed is None:
             return None
         head, pickled, _ = framed
         # Each shard file is closed when its `_OpenFile` is collected, unless the spill keeps it.
         opened: dict[int, tuple[OpenPayload, _OpenFile]] = {}
         try:
-            shards = pickle.loads(head)
+            shards, read = pickle.loads(head)
             for shard, recorded in shards.items():
-                found = open_payload(self.store._path(shard), self.store.KIND)
-                if found is None:
+                held = open_payload(self.store._path(shard), self.store.KIND)
+                if held is None:
                     return None
-                opened[shard] = (found, _OpenFile(found.fd))
-                if (found.checksum, found.end) != recorded:
+                opened[shard] = (held, _OpenFile(held.fd))
+                if (held.checksum, held.end) != recorded:
                     return None
+        except Exception:  # the checksum matched but the contents do not load: not trusted either
+            return None
+        if not isinstance(read, CheckedFiles):
+            return None
+        self._found = (opened, pickled)
+        return read
+
+    def found(self, spill: Spill) -> Checked | None:
+        """What the check that `load` told of found, its bodies read from the shards, which the
+        `spill` then keeps open; None when a shard is damaged."""
+        if self._found is None:
+            return None
+        opened, pickled = self._found
+        self._found = None
+        try:
             with ThreadPoolExecutor(max_workers=1) as checking:
-                intact = checking.map(OpenPayload.intact, [found for found, _ in opened.values()])
-                checked = _BodyUnpickler(io.BytesIO(pickled), _stored_body,
-                                         partial(_kept_body, opened)).load()
-                if not all(intact) or not isinstance(checked, Checked):
+                intact = checking.map(OpenPayload.intact, [held for held, _ in opened.values()])
+                found = _BodyUnpickler(io.BytesIO(pickled), _stored_body, partial(_kept_body, opened)).load()
+                if not all(intact) or not isinstance(found, Checked):
                     return None
         except Exception:  # the checksum matched but the contents do not load: not trusted either
             return None
         for _, file in opened.values():
             spill.keep(file)
-        return checked
+        return found
 
 
 def _stored_body(shard: int, at: int, sizes: tuple[int, int, int]) -> Body:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -94,17 +94,15 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
     return Assembly(tuple(published), tuple(withheld)), problems
 
 
-def reassemble(published: tuple[Statement, ...], files: dict[str, ParsedFile], ids: Iterable[str],
-               site: Site, now: dt.datetime,
-               inputs: bytes) -> tuple[tuple[Statement, ...], dict[str, list[Problem]]] | None:
-    """The `published` statements (as `assemble` made them, with the same `inputs`, at a `now`
-    on the same side of every embargo) with those of `ids` made again from their files read
-    again (`files`, by id, holding their originals too), and the problems found in their fields:
-    when each keeps its shape (see `Statement.shape`), so that nothing but their bodies and
-    fingerprints changed, and nothing else checked between statements can have. None when one
-    does not, or has an error."""
-    at = {statement.id: n for n, statement in enumerate(published)}
-    statements = list(published)
+def reassemble(files: dict[str, ParsedFile], ids: Iterable[str], shapes: Mapping[str, bytes], site: Site,
+               now: dt.datetime,
+               inputs: bytes) -> tuple[dict[str, Statement], dict[str, list[Problem]]] | None:
+    """The statements of `ids`, made again (as `assemble` makes them, with the same `inputs`) from
+    their files read again (`files`, by id, holding their originals too), and the problems
+    found in their fields: when each keeps the shape it had (`shapes`, by id; see
+    `Statement.shape`), so that nothing but its body and fingerprint changed, and nothing
+    checked between statements can have. None when one does not, or has an error."""
+    statements: dict[str, Statement] = {}
     problems: dict[str, list[Problem]] = {}
     for id_ in ids:
         file = files[id_]
@@ -113,14 +111,14 @@ def reassemble(published: tuple[Statement, ...], files: dict[str, ParsedFile], i
             return None
         original = files.get(values.get("translation_of") or "")
         shape = _shape(inputs, file, original, values, now)
-        if id_ not in at or statements[at[id_]].shape != shape:
+        if shapes.get(id_) != shape:
             return None
         fingerprint = _fingerprint(inputs, file.id, file.digest, original.digest if original else None,
                                    values, now)
-        statements[at[id_]] = _statement(file, values, site, now, fingerprint, shape)
+        statements[id_] = _statement(file, values, site, now, fingerprint, shape)
         if found:
             problems[id_] = found
-    return tuple(statements), problems
+    return statements, problems
 
 
 def _merged_values(file: ParsedFile, by_id: dict[str, ParsedFile]) -> tuple[dict[str, Any],
