@@ -1224,34 +1224,52 @@ def checked_again(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return kept
 
 
+def append(content: Path, name: str, text: str = "More text.\n") -> None:
+    with (content / "statements" / f"{name}.md").open("a", encoding="utf-8") as file:
+        file.write(text)
+
+
+def replace_in(content: Path, name: str, old: str, new: str) -> None:
+    path = content / "statements" / f"{name}.md"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
 def edit_title(content: Path) -> None:
-    text = (content / "statements/s-1.md").read_text()
-    (content / "statements/s-1.md").write_text(text.replace("title: ", "title: New ", 1))
+    replace_in(content, "s-1", "title: ", "title: New ")
 
 
-@pytest.mark.parametrize(("edited", "read"), [
-    (["s-1"], ["s-1"]), (["translated/t-0"], ["t-0", "t-0-fr"]), (["translated/t-0-fr"], ["t-0", "t-0-fr"]),
-    (["s-1", "s-2", "translated/t-0"], ["s-1", "s-2", "t-0", "t-0-fr"]), ([], [])])
-def test_a_text_edit_is_checked_from_the_last_whole_check(
+@pytest.mark.parametrize(("edit", "read"), [
+    (lambda content: append(content, "s-1"), ["s-1"]),
+    (lambda content: append(content, "translated/t-0"), ["t-0", "t-0-fr"]),
+    (lambda content: append(content, "translated/t-0-fr"), ["t-0", "t-0-fr"]),
+    (lambda content: [append(content, name) for name in ("s-1", "s-2", "translated/t-0")],
+     ["s-1", "s-2", "t-0", "t-0-fr"]),
+    (lambda content: None, []),
+    (edit_title, ["s-1"]),
+    (lambda content: replace_in(content, "s-2", f"hosts: [{HOSTS[2]}]", "hosts: [BR, IT]"), ["s-2"]),
+    (lambda content: replace_in(content, "s-3", "date: 2020-", "date: 2019-"), ["s-3"]),  # another order
+    (lambda content: replace_in(content, "translated/t-0", "date: 2021-", "date: 2018-"), ["t-0", "t-0-fr"]),
+])
+def test_an_edit_of_a_few_statements_is_checked_from_the_last_whole_check(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        edited: list[str], read: list[str]) -> None:
+        edit: Callable[[Path], None], read: list[str]) -> None:
     """Only the edited files are read again, with the translations of an edited original and the
     original of an edited translation (each made from both files), and the site is the one a
-    whole check finds, problems included."""
+    whole check finds, problems included: after an edit of a text, of a title, of the countries
+    (the groups made again), of a date (the order)."""
     content = write_site(CHECKED_SITE)
     build(content, tmp_path / "site")
-    edit_title(content)
-    build(content, tmp_path / "site")  # checked whole, most files taken from the parsed store
+    (content / "statements/s-9.md").write_text(statement_text(9, 0, 2022, "S 9"))
+    build(content, tmp_path / "site")  # checked whole, the other files taken from the parsed store
     assert (tmp_path / ".communique-cache/build/site.checked").is_file()
-    for name in edited:
-        with (content / "statements" / f"{name}.md").open("a", encoding="utf-8") as file:
-            file.write("More text.\n")
+    edit(content)
     assert checked_again(content, tmp_path, monkeypatch) == (False, read)
 
 
 def edit_draft(content: Path) -> None:
-    with (content / "statements/draft.md").open("a", encoding="utf-8") as file:
-        file.write("More text.\n")
+    append(content, "draft")
 
 
 def add_statement(content: Path) -> None:
@@ -1259,8 +1277,7 @@ def add_statement(content: Path) -> None:
 
 
 def damage_a_shard(content: Path) -> None:
-    with (content / "statements/s-1.md").open("a", encoding="utf-8") as file:
-        file.write("More text.\n")
+    append(content, "s-1")
     folder = content.parent / ".communique-cache/build/site.parsed"
     shard = next(path for path in folder.glob("*.pickle") if b"The text of statement 3." in path.read_bytes())
     data = bytearray(shard.read_bytes())
@@ -1269,8 +1286,7 @@ def damage_a_shard(content: Path) -> None:
 
 
 def damage_the_checked_site(content: Path) -> None:
-    with (content / "statements/s-1.md").open("a", encoding="utf-8") as file:
-        file.write("More text.\n")
+    append(content, "s-1")
     checked = content.parent / ".communique-cache/build/site.checked"
     payload = stamp.read_payload(checked, cache.CheckedStore.KIND)
     assert payload is not None
@@ -1278,16 +1294,20 @@ def damage_the_checked_site(content: Path) -> None:
 
 
 @pytest.mark.parametrize(("change", "now"), [
-    (edit_title, NOW), (edit_draft, NOW), (add_statement, NOW), (damage_a_shard, NOW),
-    (damage_the_checked_site, NOW), (lambda content: None, "2026-06-01T00:00:00Z"),
-    (lambda content: None, "2025-01-01T00:00:00Z")])
-def test_the_site_is_checked_whole_when_more_than_a_text_changed(
+    (lambda content: replace_in(content, "s-1", "topics:", "draft: true\ntopics:"), NOW),
+    (lambda content: replace_in(content, "s-1", "topics:", "embargo: 2027-01-01T00:00:00Z\ntopics:"), NOW),
+    (lambda content: replace_in(content, "s-1", "topics:", "aliases: [old-s-1]\ntopics:"), NOW),
+    (lambda content: replace_in(content, "translated/t-0-fr", "of: t-0", "of: s-0"), NOW),
+    (edit_draft, NOW), (add_statement, NOW), (damage_a_shard, NOW), (damage_the_checked_site, NOW),
+    (lambda content: None, "2026-06-01T00:00:00Z"), (lambda content: None, "2025-01-01T00:00:00Z")])
+def test_the_site_is_checked_whole_when_more_than_a_few_statements_changed(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         change: Callable[[Path], None], now: str) -> None:
-    """A change to a statement's fields, to a withheld statement or to the list of files; a
-    damaged cache; and a build at a time on the other side of an embargo (which lifts at the
-    first instant it names; the site was checked last at NOW, before it; and a clock put back
-    before the last published statement's embargo is one)."""
+    """A statement that is withheld now, that has other former ids, or is the translation of
+    another; a change to a withheld statement or to the list of files; a damaged cache; and a
+    build at a time on the other side of an embargo (which lifts at the first instant it names;
+    the site was checked last at NOW, before it; and a clock put back before the last published
+    statement's embargo is one)."""
     files = dict(CHECKED_SITE)
     if now < NOW:
         files["statements/s-0.md"] = files["statements/s-0.md"].replace(
@@ -1298,17 +1318,31 @@ def test_the_site_is_checked_whole_when_more_than_a_text_changed(
     assert checked_again(content, tmp_path, monkeypatch, now)[0]
 
 
+def test_an_edit_with_an_error_is_reported_as_a_whole_check_reports_it(
+        write_site: Callable[..., Path], tmp_path: Path) -> None:
+    content = write_site(CHECKED_SITE)
+    build(content, tmp_path / "site")
+    append(content, "s-1", "See [the draft](draft.md).\n")
+    options = Options(content=content, output=tmp_path / "site", now=dt.datetime.fromisoformat(NOW), jobs=1)
+    found = []
+    with cache.Spill(tmp_path / ".communique-cache/build") as spill:
+        for clean in (False, True):
+            with pytest.raises(ContentError) as error:
+                check_site(replace(options, clean=clean), writes=False, spill=spill)
+            found.append(error.value.problems)
+    assert found[0] == found[1]
+    assert any("which is not published (draft)" in problem.message for problem in found[0])
+
+
 def test_more_edits_than_are_checked_alone_check_the_site_whole(
         write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_module, "MAX_RECHECKED", 2)
     content = write_site(CHECKED_SITE)
     build(content, tmp_path / "site")
-    for n in (0, 1):
-        with (content / f"statements/s-{n}.md").open("a", encoding="utf-8") as file:
-            file.write("More text.\n")
+    append(content, "s-0")
+    append(content, "s-1")
     assert checked_again(content, tmp_path, monkeypatch) == (False, ["s-0", "s-1"])
-    with (content / "statements/s-2.md").open("a", encoding="utf-8") as file:
-        file.write("More text.\n")
+    append(content, "s-2")
     assert checked_again(content, tmp_path, monkeypatch)[0]
 
 

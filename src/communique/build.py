@@ -10,6 +10,7 @@ import gc
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, nullcontext
@@ -126,7 +127,7 @@ class BuildResult:
 
 def check_site(options: Options, cache: ParseCache | None = None,
                progress: Progress | None = None, writes: bool = False,
-               spill: Spill | None = None) -> CheckedSite:
+               spill: Spill | None = None, later: ExitStack | None = None) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error.
 
     Parsed files are taken from the dev server's `cache` when given, else (and for the dev
@@ -134,6 +135,10 @@ def check_site(options: Options, cache: ParseCache | None = None,
     `cache.ParsedStore`), which a build `writes` to; the files missing from both are parsed by
     `options.jobs` processes. Their bodies are kept in a build's `spill` file, if given, and
     can be read until it is closed; else in memory.
+
+    A build with a spill on disk takes the site as last checked whole when only a few published
+    statements changed since (see `recheck`), and else stores what it checks for the next one:
+    by a thread that `later` waits for, if given.
     """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -202,20 +207,36 @@ def check_site(options: Options, cache: ParseCache | None = None,
         # Stored only when every problem `assemble` found is one of a file's fields (which `recheck`
         # finds again for the files it reads); any other is an error today.
         only_fields = len(found) == sum(len(found) for found in found_by_id.values())
-        saved = only_fields and checked_store.save(CheckedFiles(
-            digests, {file.source.relative: file.probes for file in parsed if file.probes},
-            {s.id: (s.shape, s.translation_of) for s in assembly.published},
-            {original: tuple(t.id for t in them) for original, them in index.translations.items()},
-            max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
-            min((w.until for w in assembly.withheld if w.until is not None), default=None),
-        ), Checked(
-            assembly.published, assembly.withheld, index,
-            {source.relative: found for source, (_, found) in zip(sources, results, strict=True) if found},
-            found_by_id,
-        ), {file.id: file.source.relative for file in parsed})
-        if not saved:  # the last one would not stand for this check
-            checked_store.path.unlink(missing_ok=True)
+        save = partial(save_checked, checked_store, parsed, results, digests, assembly, index, found_by_id,
+                       only_fields)
+        if later is None:
+            save()
+        else:
+            saving = threading.Thread(target=save, name="saving the checked site")
+            saving.start()
+            later.callback(saving.join)
     return CheckedSite(site, assembly, index, tuple(problems))
+
+
+def save_checked(store: CheckedStore, parsed: list[ParsedFile],
+                 results: list[tuple[ParsedFile, list[Problem]]], digests: dict[str, FileDigest],
+                 assembly: Assembly, index: SiteIndex, found_by_id: dict[str, list[Problem]],
+                 storable: bool) -> None:
+    """Store what a whole check read and found (see `check_site`), if `storable`; else, or if it
+    cannot be stored, remove what the last one stored, which would not stand for it."""
+    saved = storable and store.save(CheckedFiles(
+        digests, {file.source.relative: file.probes for file in parsed if file.probes},
+        {s.id: (s.translation_of, s.aliases) for s in assembly.published},
+        {original: tuple(t.id for t in them) for original, them in index.translations.items()},
+        frozenset(w.id for w in assembly.withheld),
+        max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
+        min((w.until for w in assembly.withheld if w.until is not None), default=None),
+    ), Checked(
+        assembly.published, assembly.withheld, index,
+        {file.source.relative: found for file, found in results if found}, found_by_id,
+    ), {file.id: file.source.relative for file in parsed})
+    if not saved:
+        store.path.unlink(missing_ok=True)
 
 
 MAX_RECHECKED = 16
@@ -227,9 +248,10 @@ def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], regist
             files: dict[str, str], url_pattern: str, site: Site, now: dt.datetime, inputs: bytes,
             problems: list[Problem], digests: dict[str, FileDigest]) -> CheckedSite | None:
     """The site checked from the last whole check (of the same inputs, see `CheckedStore`), when
-    the statement files changed since are few, all published, and changed in their text alone:
-    those, with their translations (whose fingerprints name their original's file), are read
-    again and put in, and the groups made again from the last ones (the bodies are then read
+    the statement files changed since are few and were and still are published statements, in
+    the same relations to the others (see `crosscheck.reassemble`): those, with their
+    translations (whose fingerprints name their original's file), are read again and put in,
+    and the groups made again, from the last ones where they can be (the bodies are then read
     from the parsed store's files, which the `spill` keeps open). None when anything else
     changed; then the site is checked whole. `inputs` is the digest of what every statement
     depends on besides its own file, `problems` are those found before the statement files
@@ -258,7 +280,7 @@ def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], regist
             return None
         remade.add(id_)
         remade.update(prior.translations.get(id_, ()))
-    wanted = remade | {prior.published[id_][1] or id_ for id_ in remade}
+    wanted = remade | {prior.published[id_][0] or id_ for id_ in remade}
     by_id = {source.stem: source for source in sources}
     parsed: dict[str, ParsedFile] = {}
     found_in: dict[str, list[Problem]] = {}
@@ -271,8 +293,7 @@ def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], regist
             return None
         if found:
             found_in[source.relative] = found
-    shapes = {id_: prior.published[id_][0] for id_ in remade}
-    reassembled = reassemble(parsed, sorted(remade), shapes, site, now, inputs)
+    reassembled = reassemble(parsed, sorted(remade), prior.published, prior.withheld, site, now, inputs)
     last = store.found(spill) if reassembled is not None else None
     if reassembled is None or last is None:
         return None
@@ -383,8 +404,8 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     spare = spare_path(options.output)
     listing = (in_background(partial(folder_contents, spare)) if options.jobs > 1 and not options.clean
                and spare.is_dir() else nullcontext(None))
-    with output_lock(options.output), listing as spare_contents, ExitStack() as indexing_ahead:
-        checked = check_site(options, progress=progress, writes=True, spill=spill)
+    with output_lock(options.output), listing as spare_contents, ExitStack() as background:
+        checked = check_site(options, progress=progress, writes=True, spill=spill, later=background)
         collect_from_now_on()
         progress.stage("laying out the site")
         compiled = compiled_templates(options.output, fresh=options.clean)
@@ -393,7 +414,7 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
         statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
         statement_page = StatementPages(checked.index, Renderer(env), env_for)
-        ahead = (index_ahead(checked, previous, statements, options, statement_page, indexing_ahead)
+        ahead = (index_ahead(checked, previous, statements, options, statement_page, background)
                  if options.search and not options.clean and previous.global_key == keys else {})
         output, copies = render_checked(checked, options.content, env, shown=options.content_shown,
                                         env_for=env_for, statement_page=statement_page)

@@ -589,10 +589,12 @@ class CheckedFiles:
     """Each statement file checked, by relative path, with its digest."""
     probes: dict[str, tuple[Probe, ...]]
     """The other files that reading a statement file looked at, and what it found there."""
-    published: dict[str, tuple[bytes, str | None]]
-    """Each published statement's shape (see `Statement.shape`) and original, by id."""
+    published: dict[str, tuple[str | None, tuple[str, ...]]]
+    """Each published statement's original and former ids (aliases), by id."""
     translations: dict[str, tuple[str, ...]]
     """The ids of each published original's published translations."""
+    withheld: frozenset[str]
+    """The ids of the statements kept back."""
     lifted: dt.datetime | None
     """The latest embargo of a published statement: what was found holds from that instant."""
     lifts: dt.datetime | None
@@ -618,8 +620,8 @@ class Checked:
 
 class CheckedStore:
     """The last whole check of the site, `build/<output>.checked`, so that a build after an edit
-    of some statements' text takes the checked site from there and puts the edited statements
-    in, instead of checking all of them again (see `build.check_site`).
+    of a few statements takes the checked site from there and puts the edited statements in,
+    instead of checking all of them again (see `build.recheck`).
 
     It holds what the check read (`CheckedFiles`), then what it found (`Checked`): the
     statements, their groups and the problems, not their bodies, which stay where the parsed
@@ -630,7 +632,7 @@ class CheckedStore:
     once the build knows it can take it: a build that cannot loses little time.
     """
 
-    KIND = b"communique-checked-2"
+    KIND = b"communique-checked-3"
 
     def __init__(self, output: Path, context: bytes, store: ParsedStore) -> None:
         self.path = cache_root(output) / "build" / f"{output.absolute().name}.checked"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -94,14 +94,16 @@ def assemble(parsed: list[ParsedFile], site: Site, now: dt.datetime, drafts: boo
     return Assembly(tuple(published), tuple(withheld)), problems
 
 
-def reassemble(files: dict[str, ParsedFile], ids: Iterable[str], shapes: Mapping[str, bytes], site: Site,
+def reassemble(files: dict[str, ParsedFile], ids: Iterable[str],
+               kept: Mapping[str, tuple[str | None, tuple[str, ...]]], withheld: Set[str], site: Site,
                now: dt.datetime,
                inputs: bytes) -> tuple[dict[str, Statement], dict[str, list[Problem]]] | None:
-    """The statements of `ids`, made again (as `assemble` makes them, with the same `inputs`) from
-    their files read again (`files`, by id, holding their originals too), and the problems
-    found in their fields: when each keeps the shape it had (`shapes`, by id; see
-    `Statement.shape`), so that nothing but its body and fingerprint changed, and nothing
-    checked between statements can have. None when one does not, or has an error."""
+    """The statements of `ids`, published statements made again (as `assemble` makes them, with
+    the same `inputs`) from their files read again (`files`, by id, holding their originals
+    too), and the problems found in their fields. None when one has an error, or is no longer
+    what the other statements were checked against: published, the translation of the same
+    original, with the same former ids (`kept`: each one's original and aliases, by id), and
+    linking to none of the `withheld` ones."""
     statements: dict[str, Statement] = {}
     problems: dict[str, list[Problem]] = {}
     for id_ in ids:
@@ -110,12 +112,15 @@ def reassemble(files: dict[str, ParsedFile], ids: Iterable[str], shapes: Mapping
         if file.invalid or any(p.is_error for p in found):
             return None
         original = files.get(values.get("translation_of") or "")
-        shape = _shape(inputs, file, original, values, now)
-        if shapes.get(id_) != shape:
-            return None
         fingerprint = _fingerprint(inputs, file.id, file.digest, original.digest if original else None,
                                    values, now)
-        statements[id_] = _statement(file, values, site, now, fingerprint, shape)
+        shape = _shape(inputs, file, original, values, now)
+        statement = _statement(file, values, site, now, fingerprint, shape)
+        if (statement.draft or (statement.embargo is not None and statement.embargo > now)
+                or kept.get(id_) != (statement.translation_of, statement.aliases)
+                or not withheld.isdisjoint(statement.links_to)):
+            return None
+        statements[id_] = statement
         if found:
             problems[id_] = found
     return statements, problems
