@@ -127,7 +127,8 @@ class BuildResult:
 
 def check_site(options: Options, cache: ParseCache | None = None,
                progress: Progress | None = None, writes: bool = False,
-               spill: Spill | None = None, later: ExitStack | None = None) -> CheckedSite:
+               spill: Spill | None = None,
+               later: Callable[[Callable[[], None]], object] | None = None) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error.
 
     Parsed files are taken from the dev server's `cache` when given, else (and for the dev
@@ -137,8 +138,8 @@ def check_site(options: Options, cache: ParseCache | None = None,
     can be read until it is closed; else in memory.
 
     A build with a spill on disk takes the site as last checked whole when only a few published
-    statements changed since (see `recheck`), and else stores what it checks for the next one:
-    by a thread that `later` waits for, if given.
+    statements changed since (see `recheck`), and else stores what it checks for the next one;
+    `later`, if given, is handed that work instead, to run when it suits the caller.
     """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -212,9 +213,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
         if later is None:
             save()
         else:
-            saving = threading.Thread(target=save, name="saving the checked site")
-            saving.start()
-            later.callback(saving.join)
+            later(save)
     return CheckedSite(site, assembly, index, tuple(problems))
 
 
@@ -405,7 +404,8 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     listing = (in_background(partial(folder_contents, spare)) if options.jobs > 1 and not options.clean
                and spare.is_dir() else nullcontext(None))
     with output_lock(options.output), listing as spare_contents, ExitStack() as background:
-        checked = check_site(options, progress=progress, writes=True, spill=spill, later=background)
+        pending: list[Callable[[], None]] = []
+        checked = check_site(options, progress=progress, writes=True, spill=spill, later=pending.append)
         collect_from_now_on()
         progress.stage("laying out the site")
         compiled = compiled_templates(options.output, fresh=options.clean)
@@ -431,6 +431,10 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
             edited = edited_fingerprints(previous, statements, layout) if adopt else None
+            for work in pending:  # while the pages are rendered, by other processes when they are many
+                thread = threading.Thread(target=work, name="storing the checked site")
+                thread.start()
+                background.callback(thread.join)
             written = fill(staged, checked, output, copies,
                            KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,
                            reuse, progress, edited, ahead)
