@@ -1378,3 +1378,25 @@ def test_a_manifest_whose_columns_do_not_match_is_not_trusted(
     assert cache.Manifest.load(tmp_path / "site").files == {}
     build(content, tmp_path / "site")
     assert tree(tmp_path / "site") == clean_build(content, tmp_path)
+
+
+def test_a_body_the_parsed_store_does_not_hold_is_never_taken_from_it(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build whose spill and parsed store could not be written (a full disk) holds an edited
+    body in memory alone: the checked site it stores must not point to the store's older one."""
+    content = write_site(CHECKED_SITE)
+    build(content, tmp_path / "site")
+    append(content, "s-1", "A new sentence.\n")
+    replace_in(content, "s-3", "topics:", "draft: true\ntopics:")  # checked whole, the others read in place
+    pack = cache.ParsedStore.pack
+
+    def not_stored(store: cache.ParsedStore, *args: Any) -> bytes:
+        store.write = False
+        return pack(store, *args)
+
+    with monkeypatch.context() as full:
+        full.setattr(cache.ParsedStore, "pack", not_stored)
+        full.setattr(cache.Spill, "append", lambda spill, data: None)
+        build(content, tmp_path / "site")
+    append(content, "s-2")
+    checked_again(content, tmp_path, monkeypatch)  # which compares the bodies too

@@ -10,7 +10,6 @@ import gc
 import hashlib
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, nullcontext
@@ -127,8 +126,7 @@ class BuildResult:
 
 def check_site(options: Options, cache: ParseCache | None = None,
                progress: Progress | None = None, writes: bool = False,
-               spill: Spill | None = None,
-               later: Callable[[Callable[[], None]], object] | None = None) -> CheckedSite:
+               spill: Spill | None = None) -> CheckedSite:
     """Load, parse and cross-check every input; raise `ContentError` listing every error.
 
     Parsed files are taken from the dev server's `cache` when given, else (and for the dev
@@ -138,8 +136,9 @@ def check_site(options: Options, cache: ParseCache | None = None,
     can be read until it is closed; else in memory.
 
     A build with a spill on disk takes the site as last checked whole when only a few published
-    statements changed since (see `recheck`), and else stores what it checks for the next one;
-    `later`, if given, is handed that work instead, to run when it suits the caller.
+    statements changed since (see `recheck`), and else stores what it checks for the next one
+    (at once: the memory it takes is then given back before the pages are rendered, where a
+    thread would have added it to theirs, 28 MB at 10,000 statements).
     """
     site, problems = load_site(options.content, options.content_shown, options.base_url)
     registry, found = load_registry(options.content, options.content_shown)
@@ -208,33 +207,26 @@ def check_site(options: Options, cache: ParseCache | None = None,
         # Stored only when every problem `assemble` found is one of a file's fields (which `recheck`
         # finds again for the files it reads); any other is an error today.
         only_fields = len(found) == sum(len(found) for found in found_by_id.values())
-        save = partial(save_checked, checked_store, parsed, results, digests, assembly, index, found_by_id,
-                       only_fields)
-        if later is None:
-            save()
-        else:
-            later(save)
+        save_checked(checked_store, CheckedFiles(
+            digests, {file.source.relative: file.probes for file in parsed if file.probes},
+            {s.id: (s.translation_of, s.aliases) for s in assembly.published},
+            {original: tuple(t.id for t in them) for original, them in index.translations.items()},
+            frozenset(w.id for w in assembly.withheld),
+            max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
+            min((w.until for w in assembly.withheld if w.until is not None), default=None),
+        ), Checked(
+            assembly.published, assembly.withheld, index,
+            {file.source.relative: found for file, found in results if found}, found_by_id,
+        ), {file.id: file.source.relative for file in parsed} if only_fields else None)
     return CheckedSite(site, assembly, index, tuple(problems))
 
 
-def save_checked(store: CheckedStore, parsed: list[ParsedFile],
-                 results: list[tuple[ParsedFile, list[Problem]]], digests: dict[str, FileDigest],
-                 assembly: Assembly, index: SiteIndex, found_by_id: dict[str, list[Problem]],
-                 storable: bool) -> None:
-    """Store what a whole check read and found (see `check_site`), if `storable`; else, or if it
-    cannot be stored, remove what the last one stored, which would not stand for it."""
-    saved = storable and store.save(CheckedFiles(
-        digests, {file.source.relative: file.probes for file in parsed if file.probes},
-        {s.id: (s.translation_of, s.aliases) for s in assembly.published},
-        {original: tuple(t.id for t in them) for original, them in index.translations.items()},
-        frozenset(w.id for w in assembly.withheld),
-        max((s.embargo for s in assembly.published if s.embargo is not None), default=None),
-        min((w.until for w in assembly.withheld if w.until is not None), default=None),
-    ), Checked(
-        assembly.published, assembly.withheld, index,
-        {file.source.relative: found for file, found in results if found}, found_by_id,
-    ), {file.id: file.source.relative for file in parsed})
-    if not saved:
+def save_checked(store: CheckedStore, read: CheckedFiles, found: Checked,
+                 relative_of: dict[str, str] | None) -> None:
+    """Store what a whole check `read` and `found` (see `check_site`), whose statements' files
+    are `relative_of` their ids; when that is None, or it cannot be stored, remove what the last
+    one stored, which would not stand for it."""
+    if relative_of is None or not store.save(read, found, relative_of):
         store.path.unlink(missing_ok=True)
 
 
@@ -255,9 +247,10 @@ def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], regist
     changed; then the site is checked whole. `inputs` is the digest of what every statement
     depends on besides its own file, `problems` are those found before the statement files
     were read; the statement files' digests found on the way are put in `digests`."""
-    prior = store.load()
-    if prior is None:
+    loaded = store.load()
+    if loaded is None:
         return None
+    prior, found_then = loaded
     if (prior.lifted is not None and prior.lifted > now) or (prior.lifts is not None and prior.lifts <= now):
         return None  # an embargo lifted in between (or the clock went back)
     racy_after = time.time_ns() - RACY_NS
@@ -293,7 +286,7 @@ def recheck(store: CheckedStore, spill: Spill, sources: list[SourceFile], regist
         if found:
             found_in[source.relative] = found
     reassembled = reassemble(parsed, sorted(remade), prior.published, prior.withheld, site, now, inputs)
-    last = store.found(spill) if reassembled is not None else None
+    last = found_then(spill) if reassembled is not None else None
     if reassembled is None or last is None:
         return None
     remade_statements, found_by_id = reassembled
@@ -403,9 +396,8 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
     spare = spare_path(options.output)
     listing = (in_background(partial(folder_contents, spare)) if options.jobs > 1 and not options.clean
                and spare.is_dir() else nullcontext(None))
-    with output_lock(options.output), listing as spare_contents, ExitStack() as background:
-        pending: list[Callable[[], None]] = []
-        checked = check_site(options, progress=progress, writes=True, spill=spill, later=pending.append)
+    with output_lock(options.output), listing as spare_contents, ExitStack() as indexing_ahead:
+        checked = check_site(options, progress=progress, writes=True, spill=spill)
         collect_from_now_on()
         progress.stage("laying out the site")
         compiled = compiled_templates(options.output, fresh=options.clean)
@@ -414,7 +406,7 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         keys = global_key(checked.site, theme_dirs(checked.site, options.content), options.drafts)
         statements = {s.id: (s.fingerprint, s.shape) for s in checked.index.statements}
         statement_page = StatementPages(checked.index, Renderer(env), env_for)
-        ahead = (index_ahead(checked, previous, statements, options, statement_page, background)
+        ahead = (index_ahead(checked, previous, statements, options, statement_page, indexing_ahead)
                  if options.search and not options.clean and previous.global_key == keys else {})
         output, copies = render_checked(checked, options.content, env, shown=options.content_shown,
                                         env_for=env_for, statement_page=statement_page)
@@ -431,10 +423,6 @@ def _build(options: Options, progress: Progress, fresh: Freshness, spill: Spill)
         adopt = bool(reuse) and previous.global_key == keys
         with staged_site(options.output, previous.files, spare, adopt, spare_contents) as staged:
             edited = edited_fingerprints(previous, statements, layout) if adopt else None
-            for work in pending:  # while the pages are rendered, by other processes when they are many
-                thread = threading.Thread(target=work, name="storing the checked site")
-                thread.start()
-                background.callback(thread.join)
             written = fill(staged, checked, output, copies,
                            KeyDigests(keys, (fingerprint for fingerprint, _ in statements.values())), options,
                            reuse, progress, edited, ahead)

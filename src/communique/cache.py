@@ -61,6 +61,7 @@ from .stamp import (
     PACKAGE,
     OpenPayload,
     Signature,
+    Summing,
     cache_root,
     checksum_of,
     kept_signature,
@@ -72,6 +73,7 @@ from .stamp import (
     signature,
     write_checked,
     write_payload,
+    write_streamed,
 )
 from .validate import ParsedFile, Place
 from .write import Written
@@ -351,7 +353,7 @@ class ParsedStore:
         """Where the body of each file's entry lies in the store's files, as far as known: for
         the shards loaded in place, and those this build packed (see `unpack`)."""
         self.shard_files: dict[int, tuple[bytes, int]] = {}
-        """The checksum and size of each shard file those places lie in (see `stored_bodies`)."""
+        """The checksum and size of each shard file those places lie in (see `CheckedStore.save`)."""
 
     def shard_of(self, relative: str) -> int:
         """The shard that holds a file's entry."""
@@ -436,6 +438,9 @@ class ParsedStore:
             head = payload_start(self.KIND)
             self._record(self.shard_of(next(iter(found))), checksum_of(payload), head + len(payload), found,
                          head + data_start - at)
+        elif placed:  # held in memory: the places noted before are those of other bodies
+            for relative in found:
+                self.places.pop(relative, None)
         return found
 
     def _unpack_in_place(self, shard: OpenPayload, read: Reader) -> dict[str, ParsedEntry] | None:
@@ -638,7 +643,6 @@ class CheckedStore:
         self.path = cache_root(output) / "build" / f"{output.absolute().name}.checked"
         self.context = context
         self.store = store
-        self._found: tuple[dict[int, tuple[OpenPayload, _OpenFile]], memoryview] | None = None
 
     def save(self, read: CheckedFiles, found: Checked, relative_of: dict[str, str]) -> bool:
         """Store what a check `read` and `found`, whose statements' files are `relative_of` their
@@ -662,23 +666,23 @@ class CheckedStore:
         def reduce_body(body: Body) -> tuple[Any, StoredBody]:
             return _stored_body, places[id(body)]
 
-        pickled = io.BytesIO()
-        pickler = pickle.Pickler(pickled, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {**copyreg.dispatch_table, **_CHECKED_REDUCERS, Body: reduce_body}
-        try:
+        def fill(out: Summing) -> None:  # the pickle straight to the file, not held whole (10 MB)
+            out.write(_framed(self.context, pickle.dumps((shards, read), protocol=pickle.HIGHEST_PROTOCOL),
+                              b""))
+            pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = {**copyreg.dispatch_table, **_CHECKED_REDUCERS, Body: reduce_body}
             pickler.dump(found)
-        except (KeyError, pickle.PicklingError):  # a body that lies in no shard
-            return False
-        head = pickle.dumps((shards, read), protocol=pickle.HIGHEST_PROTOCOL)
+
         try:
-            write_payload(self.path, self.KIND, _framed(self.context, head, pickled.getbuffer()))
-        except OSError:
+            write_streamed(self.path, self.KIND, fill)
+        except (OSError, KeyError, pickle.PicklingError):  # a full disk; a body that lies in no shard
             return False
         return True
 
-    def load(self) -> CheckedFiles | None:
-        """What the stored check read, in this context; None when there is none, or a shard file
-        it points into is not the one it recorded. See `found` for the rest."""
+    def load(self) -> tuple[CheckedFiles, Callable[[Spill], Checked | None]] | None:
+        """What the stored check read, in this context, and what gives what it found (see
+        `_found`); None when there is none, or a shard file it points into is not the one it
+        recorded."""
         payload = read_payload(self.path, self.KIND)
         framed = _unframed(payload, self.context) if payload is not None else None
         if framed is None:
@@ -699,27 +703,24 @@ class CheckedStore:
             return None
         if not isinstance(read, CheckedFiles):
             return None
-        self._found = (opened, pickled)
-        return read
+        return read, partial(_found, opened, pickled)
 
-    def found(self, spill: Spill) -> Checked | None:
-        """What the check that `load` told of found, its bodies read from the shards, which the
-        `spill` then keeps open; None when a shard is damaged."""
-        if self._found is None:
-            return None
-        opened, pickled = self._found
-        self._found = None
-        try:
-            with ThreadPoolExecutor(max_workers=1) as checking:
-                intact = checking.map(OpenPayload.intact, [held for held, _ in opened.values()])
-                found = _BodyUnpickler(io.BytesIO(pickled), _stored_body, partial(_kept_body, opened)).load()
-                if not all(intact) or not isinstance(found, Checked):
-                    return None
-        except Exception:  # the checksum matched but the contents do not load: not trusted either
-            return None
-        for _, file in opened.values():
-            spill.keep(file)
-        return found
+
+def _found(opened: dict[int, tuple[OpenPayload, _OpenFile]], pickled: memoryview,
+           spill: Spill) -> Checked | None:
+    """What a stored check found, unpickled from `pickled`, its bodies read from the `opened`
+    shards, which the `spill` then keeps open; None when a shard is damaged."""
+    try:
+        with ThreadPoolExecutor(max_workers=1) as checking:
+            intact = checking.map(OpenPayload.intact, [held for held, _ in opened.values()])
+            found = _BodyUnpickler(io.BytesIO(pickled), _stored_body, partial(_kept_body, opened)).load()
+            if not all(intact) or not isinstance(found, Checked):
+                return None
+    except Exception:  # the checksum matched but the contents do not load: not trusted either
+        return None
+    for _, file in opened.values():
+        spill.keep(file)
+    return found
 
 
 def _stored_body(shard: int, at: int, sizes: tuple[int, int, int]) -> Body:

@@ -246,26 +246,27 @@ def write_checked(path: Path, kind: bytes, value: object) -> None:
     straight to the file (a build's manifest would take about 10 MB more held whole), without
     the pickler's memo of every object written (15 MB more for the manifest of 35,000 files):
     the values are trees, each object in them once (a cycle would be refused, not written)."""
-    def dump(out: _Summing) -> None:
+    def dump(out: Summing) -> None:
         pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.fast = True  # no memo
         pickler.dump(value)
-    _write_summed(path, kind, dump)
+    write_streamed(path, kind, dump)
 
 
 def write_payload(path: Path, kind: bytes, payload: bytes) -> None:
     """`write_checked` of bytes made already (`read_payload` reads them back)."""
-    _write_summed(path, kind, lambda out: out.write(payload))
+    write_streamed(path, kind, lambda out: out.write(payload))
 
 
-def _write_summed(path: Path, kind: bytes, fill: Callable[[_Summing], object]) -> None:
+def write_streamed(path: Path, kind: bytes, fill: Callable[[Summing], object]) -> None:
+    """`write_payload` of the bytes `fill` writes to the file it is given, as it makes them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}")
     header = _header(kind)
     try:
         with temporary.open("wb") as file:
             file.write(header + bytes(CHECKSUM_SIZE))
-            out = _Summing(file)
+            out = Summing(file)
             fill(out)
             file.seek(len(header))
             file.write(out.digest())
@@ -275,7 +276,7 @@ def _write_summed(path: Path, kind: bytes, fill: Callable[[_Summing], object]) -
         raise
 
 
-class _Summing:
+class Summing:
     """Writes to a file and adds what it writes to a checksum."""
 
     def __init__(self, file: BinaryIO) -> None:
