@@ -1400,3 +1400,28 @@ def test_a_body_the_parsed_store_does_not_hold_is_never_taken_from_it(
         build(content, tmp_path / "site")
     append(content, "s-2")
     checked_again(content, tmp_path, monkeypatch)  # which compares the bodies too
+
+
+def test_check_reads_only_the_files_changed_since_a_build(
+        write_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`check` takes the site as the last build checked it whole; with no build cache beside the
+    output it checks everything and leaves no cache behind."""
+    monkeypatch.chdir(tmp_path)
+    content = write_site(CHECKED_SITE)
+    read: list[str] = []
+    whole: list[bool] = []
+    parse_files, parse = build_module.parse_files, build_module.parse_statement_file
+    monkeypatch.setattr(build_module, "parse_files", lambda *args: whole.append(True) or parse_files(*args))
+    monkeypatch.setattr(build_module, "parse_statement_file",
+                        lambda source, *args: read.append(source.stem) or parse(source, *args))
+    check = ["check", "--content", str(content), "--now", NOW, "--jobs", "1"]
+    assert main(check) == 0
+    assert whole and len(read) == len(CHECKED_SITE) and not (tmp_path / ".communique-cache").exists()
+    first = capsys.readouterr().out
+    build(content, tmp_path / "_site")
+    append(content, "s-1")
+    read.clear()
+    whole.clear()
+    assert main(check) == 0
+    assert not whole and read == ["s-1"] and capsys.readouterr().out == first

@@ -144,11 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_check(options: Options, fmt: str) -> int:
-    """`communique check`."""
-    from .build import check_site, withheld_summary
+    """`communique check`. When a build left its cache beside the output, the check reads the
+    site as that build last checked it whole, and only the statements changed since (see
+    `build.recheck`); it writes nothing there but an unnamed file for the bodies it reads."""
+    from contextlib import nullcontext
 
+    from .build import check_site, withheld_summary
+    from .cache import Spill
+    from .stamp import cache_root
+
+    cache = cache_root(options.output) / "build"
     try:
-        checked = check_site(options)
+        with Spill(cache) if cache.is_dir() else nullcontext() as spill:
+            checked = check_site(options, spill=spill)
     except ContentError as error:
         _print_problems(error.problems, fmt, sys.stdout)
         return 1
