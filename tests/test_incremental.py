@@ -1199,17 +1199,24 @@ CHECKED_SITE = {
 """A site with a translation, a statement under embargo and a draft with a warning (no date)."""
 
 
-def checked_again(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                  now: str = NOW) -> tuple[bool, list[str]]:
-    """Check the site as a build after the last one does, and check it whole: both must find the
-    same. Whether the first checked every file (else only some, from the last whole check, see
-    `build.recheck`), and the files it read."""
+def watch_checks(monkeypatch: pytest.MonkeyPatch) -> tuple[list[bool], list[str]]:
+    """Lists that the checks from now on fill: with True for each whole check (else one from the
+    last whole check, see `build.recheck`), and with the id of each statement file read."""
     whole: list[bool] = []
     read: list[str] = []
     parse_files, parse = build_module.parse_files, build_module.parse_statement_file
     monkeypatch.setattr(build_module, "parse_files", lambda *args: whole.append(True) or parse_files(*args))
     monkeypatch.setattr(build_module, "parse_statement_file",
                         lambda source, *args: read.append(source.stem) or parse(source, *args))
+    return whole, read
+
+
+def checked_again(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  now: str = NOW) -> tuple[bool, list[str]]:
+    """Check the site as a build after the last one does, and check it whole: both must find the
+    same. Whether the first checked every file (else only some, from the last whole check, see
+    `build.recheck`), and the files it read."""
+    whole, read = watch_checks(monkeypatch)
     options = Options(content=content, output=tmp_path / "site", now=dt.datetime.fromisoformat(now), jobs=1)
     with cache.Spill(tmp_path / ".communique-cache/build") as spill:
         checked = check_site(options, writes=False, spill=spill)
@@ -1409,12 +1416,7 @@ def test_check_reads_only_the_files_changed_since_a_build(
     output it checks everything and leaves no cache behind."""
     monkeypatch.chdir(tmp_path)
     content = write_site(CHECKED_SITE)
-    read: list[str] = []
-    whole: list[bool] = []
-    parse_files, parse = build_module.parse_files, build_module.parse_statement_file
-    monkeypatch.setattr(build_module, "parse_files", lambda *args: whole.append(True) or parse_files(*args))
-    monkeypatch.setattr(build_module, "parse_statement_file",
-                        lambda source, *args: read.append(source.stem) or parse(source, *args))
+    whole, read = watch_checks(monkeypatch)
     check = ["check", "--content", str(content), "--now", NOW, "--jobs", "1"]
     assert main(check) == 0
     assert whole and len(read) == len(CHECKED_SITE) and not (tmp_path / ".communique-cache").exists()
