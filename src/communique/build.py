@@ -154,6 +154,7 @@ def check_site(options: Options, cache: ParseCache | None = None,
         progress.stage(f"loading {count(len(sources), 'statement file')}")
     files = {source.relative: source.stem for source in sources}
     url_pattern = site.base_path + statement_url("{id}")
+    inputs = inputs_digest(options.content, site, files)
     parsed: list[ParsedFile] = []
     checked_store: CheckedStore | None = None
     digests: dict[str, FileDigest] = {}  # of the statement files, as found
@@ -179,7 +180,6 @@ def check_site(options: Options, cache: ParseCache | None = None,
         if cache is None and spill is not None and spill.on_disk and not options.drafts:
             # Everything a statement is made from but its own file (and its original's), and where
             # each file is.
-            inputs = inputs_digest(options.content, site, files)
             context.update(inputs + repr([(s.path, s.relative, s.absolute) for s in sources]).encode())
             checked_store = CheckedStore(options.output, context.digest(), store)
             rechecked = (recheck(checked_store, spill, sources, registry, files, url_pattern, site,
@@ -193,7 +193,6 @@ def check_site(options: Options, cache: ParseCache | None = None,
     for result, found in results:
         parsed.append(result)
         problems += found
-    inputs = inputs_digest(options.content, site, files)
     found_by_id: dict[str, list[Problem]] = {}
     assembly, found = assemble(parsed, site, options.now, options.drafts, inputs,
                                cache.statements if cache is not None else None, found_by_id)
