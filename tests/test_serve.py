@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from communique import build
+from communique import build, serve
 from communique.cli import main
 from communique.devserver import SiteState
 from communique.models import Statement
@@ -167,6 +168,29 @@ def test_a_session_starts_from_what_the_last_build_parsed(tmp_path: Path,
     source.write_text(source.read_text().replace("Japan, as chair", "Japan, holding the chair"))
     assert builder.rebuild()
     assert parsed == [STATEMENT]
+
+
+def test_the_time_of_a_rebuild_leaves_out_the_pause_before_the_rest_is_rendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FULL_SITE, content)
+    monkeypatch.chdir(tmp_path)
+    options = Options(content=content, now=dt.datetime.fromisoformat(NOW.replace("Z", "+00:00")),
+                      base_url="http://127.0.0.1:8000/")
+    lines: list[str] = []
+    builder = DevBuilder(options, SiteState(), log=lines.append)
+    assert builder.rebuild()
+    # The open tabs reload during the pause, then the rest is rendered: here an hour later.
+    clock = time.perf_counter
+    monkeypatch.setattr(serve, "time", types.SimpleNamespace(perf_counter=lambda: clock() + 3600.0))
+    builder.complete(stop=lambda: False)
+    ready = [int(found.group(1)) for line in lines
+             if (found := re.fullmatch(r"site ready in (\d+) ms", line))]
+    rebuilt = re.fullmatch(r"rebuilt in (\d+) ms: \d+ statement\(s\), (\d+) page\(s\) rendered, .*",
+                           lines[-1])
+    assert len(ready) == 1 and rebuilt is not None
+    assert ready[0] <= int(rebuilt.group(1)) < ready[0] + 60_000  # not the hour
+    assert int(rebuilt.group(2)) > 0
 
 
 def test_a_long_session_keeps_only_the_current_statements(tmp_path: Path,

@@ -62,8 +62,9 @@ class DevBuilder:
     """Where progress and problems are printed."""
     published: int = 0
     """Statements in the last good build."""
-    started: float = 0.0
-    """When the last rebuild began (for the log)."""
+    worked: float = 0.0
+    """How long the last rebuild has worked so far, in seconds (for the log): the pause before the
+    rest of the site is rendered is not counted."""
 
     def templates_changed(self) -> None:
         """Forget rendered pages and compiled templates."""
@@ -98,8 +99,8 @@ class DevBuilder:
         if checked.problems:
             self.log(format_problems(list(checked.problems), "text"))
         self.published = len(checked.assembly.published)
-        self.started = started
-        self.log(f"site ready in {(time.perf_counter() - started) * 1000:.0f} ms")
+        self.worked = time.perf_counter() - started
+        self.log(f"site ready in {self.worked * 1000:.0f} ms")
         return True
 
     def complete(self, stop: Callable[[], bool]) -> None:
@@ -107,6 +108,7 @@ class DevBuilder:
 
         Stops early when `stop()` says another change is waiting.
         """
+        started = time.perf_counter()
         site = self.state.files
         try:
             for key in site.paths():
@@ -120,8 +122,8 @@ class DevBuilder:
             self.state.fail([problem], {"*"})
             return
         self.render_cache.finish()
-        elapsed = (time.perf_counter() - self.started) * 1000
-        self.log(f"rebuilt in {elapsed:.0f} ms: {self.published} statement(s), "
+        self.worked += time.perf_counter() - started
+        self.log(f"rebuilt in {self.worked * 1000:.0f} ms: {self.published} statement(s), "
                  f"{self.render_cache.rendered} page(s) rendered, {self.parse_cache.hits} file(s) reused")
 
     def in_theme(self, path: str) -> bool:
